@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# zblk - compressed RAM block device with its own slot-per-block allocator.
+#
+#   make                      build zblk.ko against KDIR
+#   make KDIR=/usr/src/linux-headers-<version>
+#   make check                every test: host unit tests + guest suite on 6.1 and 6.12
+#   make demo                 boot a guest and show /dev/zblk0 as swap and ext4
+#   make bench                zblk vs zram vs brd in one guest (not a test)
+#   make sparse               build with sparse (C=1)
+#   make clean
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+# The running kernel's build tree when it has one, else the newest installed
+# Debian amd64 headers.
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
+	  $(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
+W ?= 1
+V ?= 0
+
+.PHONY: all modules clean check demo bench sparse deps tools help
+
+all: modules
+
+modules:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "zblk: no kernel headers found; run 'make deps' or pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) V=$(V) modules
+
+sparse:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) C=2 modules
+
+deps:
+	@tools/deps
+
+tools:
+	$(MAKE) -C tools
+
+check: deps
+	@tests/run
+
+demo: deps
+	@tools/demo
+
+bench: deps
+	@tools/bench
+
+clean:
+	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
+	rm -rf build
+	-$(MAKE) -C tools clean
+	-$(MAKE) -C tests/alloc clean
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+endif

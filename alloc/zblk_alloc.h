@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zblk_alloc.h - the slot-per-block allocator's interface (alloc/).
+ *
+ * This is the only header through which other folders reach the allocator.
+ * alloc/zblk_alloc.c explains the design (type table derivation, handle
+ * encoding, locking, why no high-order pages are needed). The same .c file is
+ * compiled unchanged in userspace against tests/alloc/shim/ for unit tests and
+ * for tools/zblk-density.
+ *
+ * Handles: an opaque non-zero unsigned long encoding block, type and slot.
+ * 0 is never a valid handle. A handle stays valid until zba_free() or until
+ * zba_move() returns a new one for it.
+ *
+ * Owners: every allocated slot records a u32 owner cookie (zblk uses the
+ * table index of the unit that holds the object). Compaction hands the owner
+ * back to the caller so that the caller can take the owner's lock before the
+ * object is moved.
+ */
+#ifndef ZBLK_ALLOC_H
+#define ZBLK_ALLOC_H
+
+#include <linux/types.h>
+#include <linux/gfp.h>
+
+struct zba_pool;
+
+/* Largest number of types (slot sizes) in one pool's table. */
+#define ZBA_MAX_TYPES		256
+
+/**
+ * struct zba_type_stats - one type's figures, for debugfs "classes".
+ * @slot_size:		bytes per slot
+ * @slots_per_block:	slots in one block
+ * @pages_per_block:	order-0 pages in one block
+ * @blocks:		blocks of this type now
+ * @objs_allocated:	slots in those blocks (blocks * slots_per_block)
+ * @objs_used:		slots holding an object
+ * @pages:		pages held by this type (blocks * pages_per_block)
+ * @pages_freeable:	pages compaction could free if it packed every object
+ *			of this type into as few blocks as possible
+ * @occupancy:		blocks by fullness: [0] <25%, [1] 25-50%, [2] 50-75%,
+ *			[3] 75-<100%, [4] full
+ */
+struct zba_type_stats {
+	unsigned int slot_size;
+	unsigned int slots_per_block;
+	unsigned int pages_per_block;
+	unsigned long blocks;
+	unsigned long objs_allocated;
+	unsigned long objs_used;
+	unsigned long pages;
+	unsigned long pages_freeable;
+	unsigned long occupancy[5];
+};
+
+/**
+ * zba_pool_create() - create a pool for objects of 1..@unit_size bytes.
+ * @name: name for messages (e.g. "zblk0")
+ * @unit_size: largest object size; 4096 or 16384 (any multiple of 1024 up to
+ *	65536 is accepted)
+ *
+ * Derives the type table for @unit_size and PAGE_SIZE.
+ * Context: process context, may sleep.
+ * Return: the pool, or NULL on bad @unit_size or allocation failure.
+ */
+struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size);
+
+/**
+ * zba_pool_destroy() - free a pool and every block it still holds.
+ * Context: process context; no other call on @pool may run concurrently.
+ */
+void zba_pool_destroy(struct zba_pool *pool);
+
+/**
+ * zba_alloc() - allocate a slot for an object of @size bytes.
+ * @pool: the pool
+ * @size: 1..unit_size
+ * @owner: cookie recorded in the slot, returned by compaction
+ * @gfp: flags for page and metadata allocation (GFP_NOIO on the I/O path);
+ *	the call sleeps only if @gfp allows it
+ * @handle: on success, the new handle
+ *
+ * Context: any context the block layer calls a bio-based driver in, if @gfp
+ *	fits that context. Takes the type's spinlock.
+ * Return: 0, -EINVAL for size 0 or above unit_size, -ENOMEM when pages or
+ *	metadata could not be allocated.
+ */
+int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
+	      unsigned long *handle);
+
+/**
+ * zba_free() - free a slot. Empty blocks are returned to the page allocator.
+ * Context: any; never sleeps.
+ */
+void zba_free(struct zba_pool *pool, unsigned long handle);
+
+/**
+ * zba_write() - copy @len bytes from @src into the object at @handle.
+ * @len must not exceed the size the slot was allocated for.
+ * Context: any; never sleeps. The caller serialises access to the handle.
+ */
+void zba_write(struct zba_pool *pool, unsigned long handle,
+	       const void *src, size_t len);
+
+/**
+ * zba_read_begin() - get a pointer to the first @len bytes of an object.
+ * @local_copy: a buffer of at least @len bytes, used when the object spans
+ *	two pages of its block (it is then copied there once)
+ *
+ * Must be paired with zba_read_end(). Between the two the caller may not
+ * sleep (the page may be mapped with kmap_local_page()).
+ * Context: any. The caller holds the owner's lock so the handle is stable.
+ * Return: pointer to the object's bytes (into the block or @local_copy).
+ */
+const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
+			   size_t len, void *local_copy);
+void zba_read_end(struct zba_pool *pool, unsigned long handle,
+		  const void *addr);
+
+/**
+ * zba_slot_size() - bytes actually reserved for the object at @handle.
+ */
+unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle);
+
+/**
+ * zba_huge_size() - object size from which storing the unit raw (unit_size
+ * bytes) costs no more than storing it compressed: callers store objects of
+ * this size or larger uncompressed.
+ */
+unsigned int zba_huge_size(struct zba_pool *pool);
+
+/**
+ * zba_total_pages() - pages the pool holds now (for mm_stat mem_used_total).
+ * Context: any; lockless read.
+ */
+unsigned long zba_total_pages(struct zba_pool *pool);
+
+/**
+ * zba_nr_types() - number of types in the pool's table.
+ */
+unsigned int zba_nr_types(struct zba_pool *pool);
+
+/**
+ * zba_type_stats() - fill @st for type @type (0..zba_nr_types()-1).
+ * Context: process context; takes the type's lock briefly.
+ */
+void zba_type_stats(struct zba_pool *pool, unsigned int type,
+		    struct zba_type_stats *st);
+
+/**
+ * zba_move_fn - caller's callback, used by zba_compact().
+ * @ctx: the caller's context given to zba_compact()
+ * @owner: owner cookie recorded with the object
+ * @handle: the object's current handle
+ *
+ * Called with no allocator lock held. The callback must try-lock the owner
+ * (never block on it: compaction can run from reclaim), check that the owner
+ * still refers to @handle, call zba_move(), store the returned handle in the
+ * owner, and unlock.
+ * Return: true if the object was moved, false if it was skipped.
+ */
+typedef bool (*zba_move_fn)(void *ctx, u32 owner, unsigned long handle);
+
+/**
+ * zba_move() - move one object out of a block that compaction isolated.
+ * Copies the object into a slot of the same type in another, fuller block
+ * and frees the old slot. Never allocates new blocks.
+ * Context: any; never sleeps. The caller holds the owner's lock.
+ * Return: the new handle, or 0 if no other block of the type has room (the
+ *	object stays where it is and @handle remains valid).
+ */
+unsigned long zba_move(struct zba_pool *pool, unsigned long handle);
+
+/**
+ * zba_compact() - move objects out of sparse blocks and free emptied blocks.
+ * @pool: the pool
+ * @fn: callback that locks the owner and calls zba_move()
+ * @ctx: passed to @fn
+ * @max_pages: stop once this many pages were freed (ULONG_MAX: no bound)
+ *
+ * Only one compaction runs per pool at a time; a concurrent call returns 0.
+ * Context: process context; may call cond_resched() between blocks.
+ * Return: pages freed.
+ */
+unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
+			  unsigned long max_pages);
+
+/**
+ * zba_pages_freeable() - sum of pages_freeable over all types.
+ * Context: any; approximate, lockless.
+ */
+unsigned long zba_pages_freeable(struct zba_pool *pool);
+
+#endif /* ZBLK_ALLOC_H */

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared shell helpers: map a kernel name (6.1, 6.12 or a full release) to the
+# installed Debian kernel image and headers. Sourced, not run.
+
+# zblk_kernel_release NAME -> e.g. 6.1.0-56-amd64
+zblk_kernel_release() {
+	local name=$1 d
+	case "$name" in
+	6.1|6.12)
+		d=$(ls -d /usr/src/linux-headers-"$name".*-amd64 /usr/src/linux-headers-"$name"[.-]*-amd64 2>/dev/null |
+			sort -uV | tail -n1) ;;
+	*) d=/usr/src/linux-headers-$name ;;
+	esac
+	if [ -z "$d" ] || [ ! -d "$d" ]; then
+		echo "no headers for kernel '$name' under /usr/src (run tools/deps)" >&2
+		return 1
+	fi
+	basename "$d" | sed 's/^linux-headers-//'
+}
+
+zblk_kernel_headers() {
+	local rel
+	rel=$(zblk_kernel_release "$1") || return 1
+	echo "/usr/src/linux-headers-$rel"
+}
+
+zblk_kernel_image() {
+	local rel
+	rel=$(zblk_kernel_release "$1") || return 1
+	if [ ! -r "/boot/vmlinuz-$rel" ]; then
+		echo "no kernel image /boot/vmlinuz-$rel (run tools/deps)" >&2
+		return 1
+	fi
+	echo "/boot/vmlinuz-$rel"
+}
+
+# zblk_kernel_modules NAME -> /lib/modules/<release>
+zblk_kernel_modules() {
+	local rel
+	rel=$(zblk_kernel_release "$1") || return 1
+	echo "/lib/modules/$rel"
+}
