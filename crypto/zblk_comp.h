@@ -7,39 +7,66 @@
  * one device's compressor: the chosen backend, its level, and one stream per
  * possible CPU. A stream holds the backend's working memory and a buffer of
  * 2 * unit_size bytes for compressed output; its mutex makes it exclusive, so
- * a caller may sleep (e.g. allocate with GFP_NOIO) while it holds a stream.
+ * a caller may sleep while it holds a stream. Memory allocated while holding a
+ * stream must not recurse into block I/O (GFP_NOIO): reclaim writing swap back
+ * to a zblk device would otherwise wait for the stream held by its own task.
+ *
+ * Locking: a stream's mutex is the only lock here; it is never nested with
+ * another stream's, so all stream mutexes share one lockdep class.
  */
 #ifndef ZBLK_COMP_H
 #define ZBLK_COMP_H
 
+#include <linux/limits.h>
 #include <linux/types.h>
 #include <linux/mutex.h>
 
 /* Level value meaning "the backend's default". */
 #define ZBLK_LEVEL_DEFAULT	INT_MIN
 
+/**
+ * struct zblk_strm - one CPU's compression stream.
+ * @lock: makes the stream exclusive; taken by zblk_strm_get()
+ * @ctx: backend working memory (protected by @lock)
+ * @buffer: compressed output, 2 * unit_size bytes (protected by @lock)
+ * @local_copy: unit_size bytes for zba_read_begin() (protected by @lock)
+ */
 struct zblk_strm {
-	struct mutex lock;		/* makes the stream exclusive */
-	void *ctx;			/* backend working memory */
-	void *buffer;			/* compressed output, 2 * unit_size */
-	void *local_copy;		/* unit_size bytes for zba_read_begin() */
+	struct mutex lock;
+	void *ctx;
+	void *buffer;
+	void *local_copy;
 };
 
+/**
+ * struct zblk_backend - one compression algorithm (const ops table).
+ * @name: algorithm name as comp_algorithm shows it
+ * @has_level: the algorithm takes a level (algorithm_params level=N)
+ * @min_level: lowest level accepted (when @has_level)
+ * @max_level: highest level accepted (when @has_level)
+ * @default_level: level used for ZBLK_LEVEL_DEFAULT; for a backend without a
+ *	level, the value its library uses internally (informational only)
+ * @ctx_size: bytes of working memory create_ctx() allocates for @level and
+ *	@unit_size (@level already resolved from ZBLK_LEVEL_DEFAULT)
+ * @create_ctx: allocate per-stream working memory for units of @unit_size
+ *	bytes at @level; process context, may sleep; NULL on failure
+ * @destroy_ctx: free what create_ctx() returned
+ * @compress: compress @src_len bytes into @dst (capacity *@dst_len); on
+ *	success *@dst_len is the compressed length. Return 0, or -E2BIG if the
+ *	output does not fit, or another negative errno. Called with the stream
+ *	mutex held; does not sleep.
+ * @decompress: decompress into exactly @dst_len bytes at @dst, never writing
+ *	past it nor reading past @src + @src_len; any other result is -EIO.
+ */
 struct zblk_backend {
 	const char *name;
 	bool has_level;
 	int min_level, max_level, default_level;
-	/* Allocate per-stream working memory for units of @unit_size bytes. */
+	size_t (*ctx_size)(int level, unsigned int unit_size);
 	void *(*create_ctx)(int level, unsigned int unit_size);
 	void (*destroy_ctx)(void *ctx);
-	/*
-	 * Compress @src_len bytes into @dst (capacity *@dst_len); on success
-	 * *@dst_len is the compressed length. Return 0, or -E2BIG if the
-	 * output does not fit, or another negative errno.
-	 */
 	int (*compress)(void *ctx, int level, const void *src, size_t src_len,
 			void *dst, size_t *dst_len);
-	/* Decompress exactly @dst_len bytes; any other result is -EIO. */
 	int (*decompress)(void *ctx, const void *src, size_t src_len,
 			  void *dst, size_t dst_len);
 };
@@ -48,6 +75,9 @@ struct zblk_comp;
 
 /**
  * zblk_comp_find() - look up a backend by name ("lz4", "lz4hc", "zstd").
+ * @name: the name; one trailing newline is ignored (as sysfs_streq() does)
+ *
+ * Context: any context.
  * Return: the backend, or NULL.
  */
 const struct zblk_backend *zblk_comp_find(const char *name);
@@ -55,36 +85,78 @@ const struct zblk_backend *zblk_comp_find(const char *name);
 /**
  * zblk_comp_show() - list every backend, the selected one in brackets,
  * as comp_algorithm shows it ("lz4 lz4hc [zstd]\n").
+ * @selected: name of the selected backend (may be NULL: no brackets)
+ * @buf: the sysfs show() page buffer
+ *
+ * Context: process context.
  * Return: bytes written to @buf (at most PAGE_SIZE).
  */
 ssize_t zblk_comp_show(const char *selected, char *buf);
 
 /**
  * zblk_comp_check_level() - is @level valid for @be?
+ * @be: the backend
+ * @level: a level, or ZBLK_LEVEL_DEFAULT (always valid)
+ *
+ * Context: any context.
  * Return: 0, or -EINVAL (out of range, or the backend takes no level).
  */
 int zblk_comp_check_level(const struct zblk_backend *be, int level);
 
 /**
  * zblk_comp_create() - create a compressor with one stream per possible CPU.
+ * @be: the backend
  * @level: ZBLK_LEVEL_DEFAULT or a level zblk_comp_check_level() accepted
+ * @unit_size: bytes per unit, a power of two from 4096 to 65536
+ *
+ * Streams are allocated for every possible CPU up front, so CPU hotplug
+ * needs no callbacks; zblk_comp_mem() tells what they cost.
+ *
  * Context: process context, may sleep.
- * Return: the compressor or an ERR_PTR().
+ * Return: the compressor or an ERR_PTR() (-EINVAL, -ENOMEM).
  */
 struct zblk_comp *zblk_comp_create(const struct zblk_backend *be, int level,
 				   unsigned int unit_size);
+
+/**
+ * zblk_comp_destroy() - free a compressor and all its streams.
+ * @comp: the compressor (NULL or an ERR_PTR() is ignored); no stream may be
+ *	held
+ *
+ * Context: process context, may sleep.
+ */
 void zblk_comp_destroy(struct zblk_comp *comp);
 
 /**
  * zblk_strm_get() - take this CPU's stream (sleeps if it is busy).
+ * @comp: the compressor
+ *
+ * The task may migrate to another CPU while it holds the stream; the mutex,
+ * not the CPU, makes the stream exclusive.
+ *
  * Context: process context, may sleep.
+ * Return: the stream, locked; give it back with zblk_strm_put().
  */
 struct zblk_strm *zblk_strm_get(struct zblk_comp *comp);
+
+/**
+ * zblk_strm_put() - give back a stream taken with zblk_strm_get().
+ * @comp: the compressor
+ * @strm: the stream
+ *
+ * Context: process context, by the task that took @strm.
+ */
 void zblk_strm_put(struct zblk_comp *comp, struct zblk_strm *strm);
 
 /**
- * zblk_compress() - compress one unit into @strm->buffer.
- * @comp_len: on success, the compressed length
+ * zblk_compress() - compress one unit (unit_size bytes) into @strm->buffer.
+ * @comp: the compressor
+ * @strm: a stream held by the caller
+ * @src: unit_size bytes
+ * @comp_len: on success, the compressed length (may exceed unit_size for
+ *	incompressible data; the device core stores such units raw)
+ *
+ * Context: process context, @strm held; does not sleep.
  * Return: 0, or a negative errno (-E2BIG: larger than 2 * unit_size).
  */
 int zblk_compress(struct zblk_comp *comp, struct zblk_strm *strm,
@@ -92,14 +164,46 @@ int zblk_compress(struct zblk_comp *comp, struct zblk_strm *strm,
 
 /**
  * zblk_decompress() - decompress @src_len bytes into one whole unit at @dst.
+ * @comp: the compressor
+ * @strm: a stream held by the caller
+ * @src: compressed data as zblk_compress() produced it
+ * @src_len: its length
+ * @dst: unit_size bytes
+ *
+ * Never reads past @src + @src_len nor writes past @dst + unit_size, even
+ * when @src is corrupted.
+ *
+ * Context: process context, @strm held; does not sleep.
  * Return: 0, or -EIO when the data does not decompress to exactly one unit.
  */
 int zblk_decompress(struct zblk_comp *comp, struct zblk_strm *strm,
 		    const void *src, unsigned int src_len, void *dst);
 
-/** zblk_comp_name() - the backend's name. */
+/**
+ * zblk_comp_name() - the backend's name.
+ * @comp: the compressor
+ *
+ * Context: any context.
+ * Return: the name ("lz4", ...).
+ */
 const char *zblk_comp_name(struct zblk_comp *comp);
-/** zblk_comp_level() - the level in use (the backend's default if none set). */
+
+/**
+ * zblk_comp_level() - the level in use (the backend's default if none set).
+ * @comp: the compressor
+ *
+ * Context: any context.
+ * Return: the level; meaningless for a backend without has_level.
+ */
 int zblk_comp_level(struct zblk_comp *comp);
+
+/**
+ * zblk_comp_mem() - memory held by the compressor's streams.
+ * @comp: the compressor
+ *
+ * Context: any context.
+ * Return: bytes allocated for all streams (working memory and buffers).
+ */
+size_t zblk_comp_mem(struct zblk_comp *comp);
 
 #endif /* ZBLK_COMP_H */

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * backend_lz4hc.c - lz4hc through the kernel's lz4hc library (LZ4_compress_HC).
+ *
+ * Same format as lz4, so the same safe decoder; levels LZ4HC_MIN_CLEVEL to
+ * LZ4HC_MAX_CLEVEL, default LZ4HC_DEFAULT_CLEVEL. The working memory
+ * (LZ4HC_MEM_COMPRESS, ~256 KiB) is fixed by the library: its hash and chain
+ * tables do not shrink with the input, and are cleared on every call.
+ */
+#define pr_fmt(fmt) "zblk: " fmt
+
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/lz4.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "backend.h"
+
+/**
+ * lz4hc_ctx_size() - working memory of one lz4hc stream.
+ * @level: unused
+ * @unit_size: unused: the tables have a fixed size
+ *
+ * Context: any context.
+ * Return: LZ4HC_MEM_COMPRESS.
+ */
+static size_t lz4hc_ctx_size(int level, unsigned int unit_size)
+{
+	return LZ4HC_MEM_COMPRESS;
+}
+
+/**
+ * lz4hc_create_ctx() - allocate the tables LZ4_compress_HC() works in.
+ * @level: unused
+ * @unit_size: unused
+ *
+ * Context: process context, may sleep.
+ * Return: the working memory, or NULL.
+ */
+static void *lz4hc_create_ctx(int level, unsigned int unit_size)
+{
+	return kvmalloc(LZ4HC_MEM_COMPRESS, GFP_KERNEL);
+}
+
+/**
+ * lz4hc_destroy_ctx() - free what lz4hc_create_ctx() allocated.
+ * @ctx: the working memory
+ *
+ * Context: process context.
+ */
+static void lz4hc_destroy_ctx(void *ctx)
+{
+	kvfree(ctx);
+}
+
+/**
+ * lz4hc_compress() - compress with LZ4_compress_HC() at @level.
+ * @ctx: working memory
+ * @level: LZ4HC_MIN_CLEVEL..LZ4HC_MAX_CLEVEL
+ * @src: input
+ * @src_len: input length
+ * @dst: output
+ * @dst_len: output capacity in, compressed length out
+ *
+ * Context: any context; does not sleep.
+ * Return: 0, -E2BIG when the output does not fit, -EINVAL on a bad length.
+ */
+static int lz4hc_compress(void *ctx, int level, const void *src,
+			  size_t src_len, void *dst, size_t *dst_len)
+{
+	int cap = min_t(size_t, *dst_len, INT_MAX);
+	int ret;
+
+	if (src_len > LZ4_MAX_INPUT_SIZE)
+		return -EINVAL;
+	ret = LZ4_compress_HC(src, dst, src_len, cap, level, ctx);
+	if (ret <= 0)
+		return -E2BIG;
+	*dst_len = ret;
+	return 0;
+}
+
+/**
+ * lz4hc_decompress() - decompress with LZ4_decompress_safe().
+ * @ctx: unused
+ * @src: compressed data
+ * @src_len: its length
+ * @dst: output
+ * @dst_len: the exact decompressed length expected
+ *
+ * Context: any context; does not sleep.
+ * Return: 0, or -EIO if the data is corrupted or of another length.
+ */
+static int lz4hc_decompress(void *ctx, const void *src, size_t src_len,
+			    void *dst, size_t dst_len)
+{
+	int ret;
+
+	if (src_len > INT_MAX || dst_len > INT_MAX)
+		return -EIO;
+	ret = LZ4_decompress_safe(src, dst, src_len, dst_len);
+	return ret == (int)dst_len ? 0 : -EIO;
+}
+
+const struct zblk_backend zblk_backend_lz4hc = {
+	.name		= "lz4hc",
+	.has_level	= true,
+	.min_level	= LZ4HC_MIN_CLEVEL,
+	.max_level	= LZ4HC_MAX_CLEVEL,
+	.default_level	= LZ4HC_DEFAULT_CLEVEL,
+	.ctx_size	= lz4hc_ctx_size,
+	.create_ctx	= lz4hc_create_ctx,
+	.destroy_ctx	= lz4hc_destroy_ctx,
+	.compress	= lz4hc_compress,
+	.decompress	= lz4hc_decompress,
+};
