@@ -1,0 +1,919 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zblk-load - the load generator behind tools/bench.
+ *
+ * fio writes synthetic buffers that all compress alike; a compressed RAM
+ * device must be measured with real memory pages. zblk-load writes pages of a
+ * corpus file (decompressed anonymous memory) to a block device or file with
+ * O_DIRECT, reads them back, discards scattered units, and drives swap with an
+ * anonymous working set filled with corpus pages. Every mode prints one JSON
+ * line on stdout; errors go to stderr and make the exit status non-zero.
+ *
+ * Content rule (all modes): 4 KiB page i of the target holds corpus page
+ * (i + seed) % corpus_pages. Reads can therefore be verified at any time
+ * after a fill with the same seed.
+ *
+ * Built static (see Makefile) so that it runs in the busybox guest.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PG		4096UL
+#define MAX_JOBS	64
+
+/* Latency histogram: log-linear, 32 sub-buckets per power of two (~3%). */
+#define SUB_BITS	5
+#define SUB		(1U << SUB_BITS)
+#define NBUCKETS	(64 * SUB)
+
+struct hist {
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t max_ns;
+	uint64_t b[NBUCKETS];
+};
+
+static unsigned int hist_index(uint64_t v)
+{
+	unsigned int msb, shift;
+
+	if (v < SUB)
+		return v;
+	msb = 63 - __builtin_clzll(v);
+	shift = msb - SUB_BITS;
+	return (shift + 1) * SUB + ((v >> shift) & (SUB - 1));
+}
+
+/* Middle of bucket @i, in ns. */
+static double hist_value(unsigned int i)
+{
+	unsigned int shift, sub;
+	double low;
+
+	if (i < SUB)
+		return i;
+	shift = i / SUB - 1;
+	sub = i % SUB;
+	low = (double)((uint64_t)(SUB + sub) << shift);
+	return low + (double)(1ULL << shift) / 2.0;
+}
+
+static void hist_add(struct hist *h, uint64_t ns)
+{
+	h->count++;
+	h->sum_ns += ns;
+	if (ns > h->max_ns)
+		h->max_ns = ns;
+	h->b[hist_index(ns)]++;
+}
+
+static void hist_merge(struct hist *to, const struct hist *from)
+{
+	unsigned int i;
+
+	to->count += from->count;
+	to->sum_ns += from->sum_ns;
+	if (from->max_ns > to->max_ns)
+		to->max_ns = from->max_ns;
+	for (i = 0; i < NBUCKETS; i++)
+		to->b[i] += from->b[i];
+}
+
+/* Percentile @p (0..100) in microseconds. */
+static double hist_pct_us(const struct hist *h, double p)
+{
+	uint64_t want, seen = 0;
+	unsigned int i;
+
+	if (!h->count)
+		return 0;
+	want = (uint64_t)((p / 100.0) * (double)h->count);
+	if (want < 1)
+		want = 1;
+	if (want > h->count)
+		want = h->count;
+	for (i = 0; i < NBUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= want)
+			return hist_value(i) / 1000.0;
+	}
+	return (double)h->max_ns / 1000.0;
+}
+
+static double hist_mean_us(const struct hist *h)
+{
+	return h->count ? (double)h->sum_ns / (double)h->count / 1000.0 : 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* xorshift64* */
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t x = *s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+static uint64_t rnd_seed(uint64_t a, uint64_t b)
+{
+	uint64_t s = (a + 1) * 0x9E3779B97F4A7C15ULL ^ (b + 7) * 0xBF58476D1CE4E5B9ULL;
+
+	return s ? s : 1;
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zblk-load: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* ---- options ----------------------------------------------------------- */
+
+enum rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
+
+static const char *const rw_names[] = {
+	[RW_READ] = "read", [RW_WRITE] = "write", [RW_RANDREAD] = "randread",
+	[RW_RANDWRITE] = "randwrite", [RW_RANDRW] = "randrw",
+};
+
+static struct opts {
+	const char *mode;
+	const char *corpus_path;
+	const char *dev;
+	const char *mm_stat;
+	enum rw rw;
+	unsigned int rwmix;		/* percent reads for randrw */
+	unsigned int bs;
+	unsigned int jobs;
+	unsigned int unit;		/* discard/verify unit */
+	uint64_t size;			/* bytes of the target used; 0 = all */
+	uint64_t corpus_max;		/* bytes of corpus used; 0 = all */
+	unsigned int stride;		/* keep every Nth corpus page */
+	double runtime;			/* seconds; 0 = use loops */
+	double loops;			/* passes over the region */
+	double fraction;		/* discard fraction; < 0: not given */
+	uint64_t seed;
+	uint64_t dseed;			/* discard selection seed */
+	uint64_t ws;			/* swap working set bytes */
+	int verify;
+	int mlock_corpus;
+} o = {
+	.rw = RW_RANDREAD, .rwmix = 70, .bs = 4096, .jobs = 1, .unit = 4096,
+	.stride = 1, .loops = 1, .fraction = -1, .dseed = 1,
+};
+
+/* ---- corpus ------------------------------------------------------------ */
+
+static unsigned char *corpus;
+static uint64_t corpus_pages;
+
+static void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap %zu bytes: %s", len, strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+static size_t read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < len) {
+		r = read(fd, (char *)buf + done, len - done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			die("read corpus: %s", strerror(errno));
+		if (r == 0)
+			break;
+		done += r;
+	}
+	return done;
+}
+
+/* Stream the corpus from @fd, keeping every o.stride-th page. */
+static void corpus_read_stream(int fd)
+{
+	size_t cap = 1024, max_keep = o.corpus_max ? o.corpus_max / PG : SIZE_MAX;
+	unsigned char page[PG];
+	uint64_t idx = 0;
+
+	corpus = map_anon(cap * PG);
+	while (corpus_pages < max_keep && read_full(fd, page, PG) == PG) {
+		if (idx++ % o.stride)
+			continue;
+		if (corpus_pages == cap) {
+			void *n = mremap(corpus, cap * PG, 2 * cap * PG, MREMAP_MAYMOVE);
+
+			if (n == MAP_FAILED)
+				die("mremap corpus: %s", strerror(errno));
+			corpus = n;
+			cap *= 2;
+		}
+		memcpy(corpus + corpus_pages++ * PG, page, PG);
+	}
+}
+
+static void corpus_load(void)
+{
+	struct stat st;
+	int fd;
+
+	if (!o.corpus_path)
+		die("--corpus FILE is required (use - for stdin)");
+	if (!o.stride)
+		o.stride = 1;
+	fd = strcmp(o.corpus_path, "-") ? open(o.corpus_path, O_RDONLY) : 0;
+	if (fd < 0)
+		die("open %s: %s", o.corpus_path, strerror(errno));
+	if (fstat(fd, &st))
+		die("stat %s: %s", o.corpus_path, strerror(errno));
+	if (S_ISREG(st.st_mode) && o.stride == 1) {
+		uint64_t pages = st.st_size / PG;
+
+		if (o.corpus_max && pages > o.corpus_max / PG)
+			pages = o.corpus_max / PG;
+		if (pages) {
+			corpus = mmap(NULL, pages * PG, PROT_READ,
+				      MAP_PRIVATE | MAP_POPULATE, fd, 0);
+			if (corpus == MAP_FAILED)
+				die("mmap %s: %s", o.corpus_path, strerror(errno));
+		}
+		corpus_pages = pages;
+	} else {
+		corpus_read_stream(fd);
+	}
+	if (fd)
+		close(fd);
+	if (!corpus_pages)
+		die("corpus %s holds no whole 4 KiB page", o.corpus_path);
+	if (o.mlock_corpus && mlock(corpus, corpus_pages * PG))
+		die("mlock corpus (%" PRIu64 " pages): %s", corpus_pages, strerror(errno));
+}
+
+static const unsigned char *corpus_page(uint64_t page)
+{
+	return corpus + ((page + o.seed) % corpus_pages) * PG;
+}
+
+/*
+ * Expected content of @len bytes at byte offset @off: a pointer into the
+ * corpus when the pages are contiguous there, else assembled in @bounce.
+ */
+static const unsigned char *expected(uint64_t off, size_t len, unsigned char *bounce)
+{
+	uint64_t first = off / PG, n = len / PG, i;
+
+	if ((first + o.seed) % corpus_pages + n <= corpus_pages)
+		return corpus_page(first);
+	for (i = 0; i < n; i++)
+		memcpy(bounce + i * PG, corpus_page(first + i), PG);
+	return bounce;
+}
+
+/* ---- target ------------------------------------------------------------ */
+
+static int target_open(int flags, uint64_t *size, int *is_blk)
+{
+	struct stat st;
+	uint64_t sz;
+	int fd;
+
+	if (!o.dev)
+		die("--dev PATH is required");
+	fd = open(o.dev, flags | O_DIRECT | (flags & O_RDWR ? O_CREAT : 0), 0644);
+	if (fd < 0)
+		die("open %s: %s", o.dev, strerror(errno));
+	if (fstat(fd, &st))
+		die("stat %s: %s", o.dev, strerror(errno));
+	*is_blk = S_ISBLK(st.st_mode);
+	if (*is_blk) {
+		if (ioctl(fd, BLKGETSIZE64, &sz))
+			die("BLKGETSIZE64 %s: %s", o.dev, strerror(errno));
+	} else {
+		sz = st.st_size;
+		if (o.size > sz) {
+			if (ftruncate(fd, o.size))
+				die("ftruncate %s: %s", o.dev, strerror(errno));
+			sz = o.size;
+		}
+	}
+	if (o.size) {
+		if (o.size > sz)
+			die("--size %" PRIu64 " is larger than %s (%" PRIu64 " bytes)",
+			    o.size, o.dev, sz);
+		sz = o.size;
+	}
+	sz -= sz % (o.unit > o.bs ? o.unit : o.bs);
+	if (!sz)
+		die("%s is smaller than one block", o.dev);
+	*size = sz;
+	return fd;
+}
+
+/* Units discarded by "discard" with the same --unit/--fraction/--dseed. */
+static uint32_t *discard_order(uint64_t nunits, uint64_t *ndiscard)
+{
+	uint64_t i, j, s = rnd_seed(o.dseed, nunits);
+	uint32_t *idx, t;
+
+	if (nunits > UINT32_MAX)
+		die("too many units");
+	idx = malloc(nunits * sizeof(*idx));
+	if (!idx)
+		die("out of memory");
+	for (i = 0; i < nunits; i++)
+		idx[i] = i;
+	*ndiscard = (uint64_t)(o.fraction * (double)nunits);
+	for (i = 0; i < *ndiscard; i++) {
+		j = i + rnd(&s) % (nunits - i);
+		t = idx[i];
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
+	return idx;
+}
+
+/* ---- block I/O --------------------------------------------------------- */
+
+struct job {
+	pthread_t th;
+	int id;
+	int fd;
+	uint64_t off, len;		/* region for sequential I/O */
+	uint64_t rng;
+	unsigned char *buf, *bounce;
+	const unsigned char *dmap;	/* discarded units (verify) */
+	struct hist hr, hw;
+	uint64_t errors, mismatches, zero_units;
+	uint64_t t_start, t_end;
+	int first_errno;
+};
+
+static uint64_t dev_size;
+static pthread_barrier_t start_barrier;
+
+static void io_error(struct job *j, uint64_t off, ssize_t r)
+{
+	if (!j->errors++) {
+		j->first_errno = r < 0 ? errno : EIO;
+		fprintf(stderr, "zblk-load: job %d: I/O at %" PRIu64 ": %s\n", j->id,
+			off, r < 0 ? strerror(errno) : "short transfer");
+	}
+}
+
+static int all_zero(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+static void check_read(struct job *j, uint64_t off)
+{
+	const unsigned char *want;
+	uint64_t b;
+
+	if (j->dmap) {
+		/* bs <= unit here, so one unit covers the block */
+		b = off / o.unit;
+		if (j->dmap[b]) {
+			if (!all_zero(j->buf, o.bs) && !j->mismatches++)
+				fprintf(stderr, "zblk-load: discarded unit at %" PRIu64
+					" does not read as zeros\n", off);
+			j->zero_units++;
+			return;
+		}
+	}
+	want = expected(off, o.bs, j->bounce);
+	if (memcmp(j->buf, want, o.bs) && !j->mismatches++)
+		fprintf(stderr, "zblk-load: data mismatch at byte %" PRIu64 "\n", off);
+}
+
+static void do_io(struct job *j, uint64_t off, int write)
+{
+	uint64_t t0, t1;
+	const void *src;
+	ssize_t r;
+
+	if (write) {
+		src = expected(off, o.bs, j->bounce);
+		t0 = now_ns();
+		r = pwrite(j->fd, src, o.bs, off);
+		t1 = now_ns();
+		hist_add(&j->hw, t1 - t0);
+	} else {
+		t0 = now_ns();
+		r = pread(j->fd, j->buf, o.bs, off);
+		t1 = now_ns();
+		hist_add(&j->hr, t1 - t0);
+	}
+	if (r != (ssize_t)o.bs) {
+		io_error(j, off, r);
+		return;
+	}
+	if (!write && o.verify)
+		check_read(j, off);
+}
+
+static void *job_main(void *arg)
+{
+	int rnd_access = o.rw >= RW_RANDREAD;
+	uint64_t nblocks, k = 0, limit, end = 0, off;
+	struct job *j = arg;
+	int write;
+
+	/* random I/O spans the whole target, sequential a slice per job */
+	nblocks = (rnd_access ? dev_size : j->len) / o.bs;
+	limit = (uint64_t)(o.loops * (double)nblocks);
+	if (!limit)
+		limit = 1;
+	pthread_barrier_wait(&start_barrier);
+	j->t_start = now_ns();
+	if (o.runtime > 0)
+		end = j->t_start + (uint64_t)(o.runtime * 1e9);
+	for (;; k++) {
+		if (end ? now_ns() >= end : k >= limit)
+			break;
+		if (rnd_access)
+			off = (rnd(&j->rng) % nblocks) * o.bs;
+		else
+			off = j->off + (k % nblocks) * o.bs;
+		switch (o.rw) {
+		case RW_WRITE:
+		case RW_RANDWRITE:
+			write = 1;
+			break;
+		case RW_RANDRW:
+			write = rnd(&j->rng) % 100 >= o.rwmix;
+			break;
+		default:
+			write = 0;
+		}
+		do_io(j, off, write);
+		if (j->errors > 1000)
+			break;
+	}
+	j->t_end = now_ns();
+	return NULL;
+}
+
+static void json_hist(const char *pfx, const struct hist *h, double secs, unsigned int bs)
+{
+	printf(",\"%sios\":%" PRIu64 ",\"%smib_s\":%.3f,\"%smean_us\":%.2f,"
+	       "\"%sp50_us\":%.2f,\"%sp99_us\":%.2f,\"%sp999_us\":%.2f,\"%smax_us\":%.2f",
+	       pfx, h->count, pfx, secs > 0 ? (double)h->count * bs / 1048576.0 / secs : 0,
+	       pfx, hist_mean_us(h), pfx, hist_pct_us(h, 50), pfx, hist_pct_us(h, 99),
+	       pfx, hist_pct_us(h, 99.9), pfx, (double)h->max_ns / 1000.0);
+}
+
+static int run_io(int verify_mode)
+{
+	static struct job jobs[MAX_JOBS];
+	struct hist *all = calloc(3, sizeof(struct hist));
+	uint64_t t0 = UINT64_MAX, t1 = 0, errors = 0, mism = 0, zeros = 0;
+	int write = o.rw == RW_WRITE || o.rw == RW_RANDWRITE || o.rw == RW_RANDRW;
+	unsigned char *dmap = NULL;
+	int is_blk, fd, e;
+	unsigned int i;
+	double secs;
+
+	if (!all)
+		die("out of memory");
+	if (!o.bs || o.bs % PG)
+		die("--bs must be a multiple of 4096");
+	if (!o.jobs || o.jobs > MAX_JOBS)
+		die("--jobs must be 1..%d", MAX_JOBS);
+	corpus_load();
+	fd = target_open(write ? O_RDWR : O_RDONLY, &dev_size, &is_blk);
+	if (verify_mode && o.fraction > 0) {
+		uint64_t nunits = dev_size / o.unit, nd, u;
+		uint32_t *idx;
+
+		if (o.bs > o.unit || o.unit % o.bs)
+			die("--bs must divide --unit when verifying discards");
+		idx = discard_order(nunits, &nd);
+		dmap = calloc(nunits, 1);
+		if (!dmap)
+			die("out of memory");
+		for (u = 0; u < nd; u++)
+			dmap[idx[u]] = 1;
+		free(idx);
+	}
+	pthread_barrier_init(&start_barrier, NULL, o.jobs);
+	for (i = 0; i < o.jobs; i++) {
+		struct job *j = &jobs[i];
+		uint64_t slice = dev_size / o.jobs / o.bs * o.bs;
+
+		j->id = i;
+		j->fd = fd;
+		j->off = slice * i;
+		j->len = i == o.jobs - 1 ? dev_size - j->off : slice;
+		if (!j->len)
+			die("target too small for %u jobs", o.jobs);
+		j->rng = rnd_seed(o.seed * 131 + i, now_ns());
+		j->dmap = dmap;
+		if (posix_memalign((void **)&j->buf, PG, o.bs) ||
+		    posix_memalign((void **)&j->bounce, PG, o.bs))
+			die("out of memory");
+		memset(j->buf, 0, o.bs);
+		e = pthread_create(&j->th, NULL, job_main, j);
+		if (e)
+			die("pthread_create: %s", strerror(e));
+	}
+	for (i = 0; i < o.jobs; i++) {
+		pthread_join(jobs[i].th, NULL);
+		hist_merge(&all[0], &jobs[i].hr);
+		hist_merge(&all[1], &jobs[i].hw);
+		hist_merge(&all[2], &jobs[i].hr);
+		hist_merge(&all[2], &jobs[i].hw);
+		errors += jobs[i].errors;
+		mism += jobs[i].mismatches;
+		zeros += jobs[i].zero_units;
+		if (jobs[i].t_start < t0)
+			t0 = jobs[i].t_start;
+		if (jobs[i].t_end > t1)
+			t1 = jobs[i].t_end;
+	}
+	close(fd);
+	secs = (double)(t1 - t0) / 1e9;
+	printf("{\"mode\":\"%s\",\"rw\":\"%s\",\"bs\":%u,\"jobs\":%u,\"size\":%" PRIu64
+	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"secs\":%.4f,"
+	       "\"bytes\":%" PRIu64,
+	       verify_mode ? "verify" : "io", rw_names[o.rw], o.bs, o.jobs, dev_size,
+	       corpus_pages, o.seed, secs, all[2].count * o.bs);
+	json_hist("", &all[2], secs, o.bs);
+	if (o.rw == RW_RANDRW) {
+		json_hist("r_", &all[0], secs, o.bs);
+		json_hist("w_", &all[1], secs, o.bs);
+	}
+	printf(",\"errors\":%" PRIu64 ",\"verified\":%s,\"mismatches\":%" PRIu64
+	       ",\"zero_blocks\":%" PRIu64 "}\n", errors, o.verify ? "true" : "false",
+	       mism, zeros);
+	fflush(stdout);
+	if (mism)
+		fprintf(stderr, "zblk-load: %" PRIu64 " blocks read back wrong\n", mism);
+	return errors || mism ? 1 : 0;
+}
+
+/* ---- discard ----------------------------------------------------------- */
+
+static int run_discard(void)
+{
+	uint64_t nunits, nd, u, t0, errors = 0;
+	uint64_t range[2];
+	uint32_t *idx;
+	int is_blk, fd, r;
+
+	if (!o.unit || o.unit % PG)
+		die("--unit must be a multiple of 4096");
+	o.bs = PG;
+	if (o.fraction < 0)
+		o.fraction = 0.5;
+	fd = target_open(O_RDWR, &dev_size, &is_blk);
+	nunits = dev_size / o.unit;
+	idx = discard_order(nunits, &nd);
+	t0 = now_ns();
+	for (u = 0; u < nd; u++) {
+		range[0] = (uint64_t)idx[u] * o.unit;
+		range[1] = o.unit;
+		if (is_blk)
+			r = ioctl(fd, BLKDISCARD, range);
+		else
+			r = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				      range[0], range[1]);
+		if (r && !errors++)
+			fprintf(stderr, "zblk-load: discard at %" PRIu64 ": %s\n",
+				range[0], strerror(errno));
+	}
+	printf("{\"mode\":\"discard\",\"unit\":%u,\"units\":%" PRIu64 ",\"discarded\":%"
+	       PRIu64 ",\"fraction\":%.4f,\"secs\":%.4f,\"errors\":%" PRIu64 "}\n",
+	       o.unit, nunits, nd, o.fraction, (double)(now_ns() - t0) / 1e9, errors);
+	free(idx);
+	close(fd);
+	return errors ? 1 : 0;
+}
+
+/* ---- swap -------------------------------------------------------------- */
+
+static void json_file(const char *key, const char *path)
+{
+	char buf[512];
+	size_t n = 0, i;
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	printf(",\"%s\":\"", key);
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n')
+			continue;
+		if (buf[i] == '"' || buf[i] == '\\')
+			putchar('\\');
+		putchar(buf[i] == '\t' ? ' ' : buf[i]);
+	}
+	putchar('"');
+}
+
+static uint64_t vmstat(const char *key)
+{
+	char name[64];
+	unsigned long long v;
+	uint64_t ret = 0;
+	FILE *f = fopen("/proc/vmstat", "r");
+
+	if (!f)
+		return 0;
+	while (fscanf(f, "%63s %llu", name, &v) == 2)
+		if (!strcmp(name, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+struct pass {
+	const char *name;
+	struct hist h;
+	double secs;
+	uint64_t mismatches, pswpin, pswpout;
+};
+
+static void pass_json(const struct pass *p)
+{
+	char pfx[32];
+
+	snprintf(pfx, sizeof(pfx), "%s_", p->name);
+	printf(",\"%ssecs\":%.4f,\"%smismatches\":%" PRIu64 ",\"%spswpin\":%" PRIu64
+	       ",\"%spswpout\":%" PRIu64, pfx, p->secs, pfx, p->mismatches, pfx,
+	       p->pswpin, pfx, p->pswpout);
+	json_hist(pfx, &p->h, p->secs, PG);
+}
+
+/* Touch every page of @ws in @order (NULL: ascending); fill or compare. */
+static void swap_pass(struct pass *p, unsigned char *ws, uint64_t n,
+		      const uint32_t *order, int fill)
+{
+	uint64_t i, pg, t0, t1, start, in0 = vmstat("pswpin"), out0 = vmstat("pswpout");
+
+	start = now_ns();
+	for (i = 0; i < n; i++) {
+		pg = order ? order[i] : i;
+		t0 = now_ns();
+		if (fill)
+			memcpy(ws + pg * PG, corpus_page(pg), PG);
+		else if (memcmp(ws + pg * PG, corpus_page(pg), PG) && !p->mismatches++)
+			fprintf(stderr, "zblk-load: swap page %" PRIu64 " came back wrong\n", pg);
+		t1 = now_ns();
+		hist_add(&p->h, t1 - t0);
+	}
+	p->secs = (double)(now_ns() - start) / 1e9;
+	p->pswpin = vmstat("pswpin") - in0;
+	p->pswpout = vmstat("pswpout") - out0;
+}
+
+static int run_swap(void)
+{
+	struct pass fill = { .name = "fill" }, seq = { .name = "seqread" };
+	struct pass rnd_pass = { .name = "randread" };
+	uint64_t n, i, j, s;
+	unsigned char *ws;
+	uint32_t *order, t;
+
+	if (!o.ws)
+		die("--ws BYTES is required");
+	corpus_load();
+	n = o.ws / PG;
+	order = malloc(n * sizeof(*order));
+	if (!order || n > UINT32_MAX)
+		die("out of memory");
+	s = rnd_seed(o.seed, n);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (i = n - 1; i > 0; i--) {
+		j = rnd(&s) % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	if (mlock(order, n * sizeof(*order)))
+		fprintf(stderr, "zblk-load: warning: mlock order: %s\n", strerror(errno));
+	ws = map_anon(n * PG);
+	swap_pass(&fill, ws, n, NULL, 1);
+	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64,
+	       n * PG, corpus_pages);
+	json_file("mm_stat_fill", o.mm_stat);
+	swap_pass(&seq, ws, n, NULL, 0);
+	swap_pass(&rnd_pass, ws, n, order, 0);
+	json_file("mm_stat_end", o.mm_stat);
+	pass_json(&fill);
+	pass_json(&seq);
+	pass_json(&rnd_pass);
+	printf(",\"mismatches\":%" PRIu64 "}\n", seq.mismatches + rnd_pass.mismatches);
+	fflush(stdout);
+	return seq.mismatches + rnd_pass.mismatches ? 1 : 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: zblk-load MODE [OPTIONS]\n"
+"Load generator for tools/bench: writes real memory pages (a corpus file),\n"
+"not synthetic buffers. Page i (4 KiB) of the target always holds corpus page\n"
+"(i + SEED) mod PAGES, so reads can be verified. Prints one JSON line.\n"
+"\n"
+"Modes:\n"
+"  io       O_DIRECT I/O on --dev (block device or file), timed or counted\n"
+"  fill     io --rw write --loops 1 (write the corpus over the whole target)\n"
+"  verify   read every block once and compare (discarded units must be zero\n"
+"           when --fraction > 0: same --unit/--fraction/--dseed as discard)\n"
+"  discard  discard a random --fraction of --unit-aligned units, in random order\n"
+"  swap     fill an anonymous working set of --ws bytes with corpus pages,\n"
+"           read it back in order and in random order, verify every page\n"
+"\n"
+"Options:\n"
+"  --corpus FILE     decompressed corpus; '-' reads it from stdin\n"
+"  --corpus-max N    use at most N bytes of the corpus\n"
+"  --stride K        keep every Kth corpus page (default 1)\n"
+"  --mlock           lock the corpus in memory (swap mode)\n"
+"  --dev PATH        target block device or file (files grow to --size)\n"
+"  --size N          bytes of the target to use (default: all)\n"
+"  --rw MODE         read|write|randread|randwrite|randrw (default randread)\n"
+"  --rwmix N         percent reads for randrw (default 70)\n"
+"  --bs N            block size, multiple of 4096 (default 4096)\n"
+"  --jobs N          threads (default 1); sequential I/O gives each a slice\n"
+"  --runtime SEC     run for SEC seconds (default: count by --loops)\n"
+"  --loops X         passes over the region (default 1)\n"
+"  --seed N          content seed (default 0)\n"
+"  --verify          compare every block read with the expected corpus page\n"
+"  --unit N          discard/verify unit in bytes (default 4096)\n"
+"  --fraction F      discard fraction (discard: default 0.5; verify: 0)\n"
+"  --dseed N         discard selection seed (default 1)\n"
+"  --ws N            swap working set in bytes\n"
+"  --mm-stat PATH    swap mode: include this file (e.g. mm_stat) in the output\n"
+"  -h, --help        this text\n"
+"Sizes take K, M, G suffixes (powers of 1024).\n", f);
+}
+
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		die("bad size '%s'", s);
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; end++; break;
+	case 'm': case 'M': v *= 1048576; end++; break;
+	case 'g': case 'G': v *= 1073741824.0; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end)
+		die("bad size '%s'", s);
+	return (uint64_t)v;
+}
+
+static double parse_num(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || v < 0)
+		die("bad number '%s'", s);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "corpus", 1, 0, 'c' }, { "corpus-max", 1, 0, 'C' },
+		{ "stride", 1, 0, 'k' }, { "mlock", 0, 0, 'L' },
+		{ "dev", 1, 0, 'd' }, { "size", 1, 0, 's' }, { "rw", 1, 0, 'r' },
+		{ "rwmix", 1, 0, 'x' }, { "bs", 1, 0, 'b' }, { "jobs", 1, 0, 'j' },
+		{ "runtime", 1, 0, 't' }, { "loops", 1, 0, 'l' }, { "seed", 1, 0, 'S' },
+		{ "verify", 0, 0, 'V' }, { "unit", 1, 0, 'u' }, { "fraction", 1, 0, 'f' },
+		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
+		{ "help", 0, 0, 'h' }, { 0 }
+	};
+	int c, i, found;
+
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.corpus_path = optarg; break;
+		case 'C': o.corpus_max = parse_size(optarg); break;
+		case 'k': o.stride = parse_num(optarg); break;
+		case 'L': o.mlock_corpus = 1; break;
+		case 'd': o.dev = optarg; break;
+		case 's': o.size = parse_size(optarg); break;
+		case 'r':
+			found = 0;
+			for (i = 0; i <= RW_RANDRW; i++)
+				if (!strcmp(optarg, rw_names[i])) {
+					o.rw = i;
+					found = 1;
+				}
+			if (!found)
+				die("bad --rw '%s' (see --help)", optarg);
+			break;
+		case 'x':
+			o.rwmix = parse_num(optarg);
+			if (o.rwmix > 100)
+				die("--rwmix must be 0..100");
+			break;
+		case 'b': o.bs = parse_size(optarg); break;
+		case 'j': o.jobs = parse_num(optarg); break;
+		case 't': o.runtime = parse_num(optarg); break;
+		case 'l': o.loops = parse_num(optarg); break;
+		case 'S': o.seed = parse_num(optarg); break;
+		case 'V': o.verify = 1; break;
+		case 'u': o.unit = parse_size(optarg); break;
+		case 'f':
+			o.fraction = parse_num(optarg);
+			if (o.fraction > 1)
+				die("--fraction must be 0..1");
+			break;
+		case 'D': o.dseed = parse_num(optarg); break;
+		case 'w': o.ws = parse_size(optarg); break;
+		case 'm': o.mm_stat = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	o.mode = argv[optind];
+	if (!strcmp(o.mode, "io"))
+		return run_io(0);
+	if (!strcmp(o.mode, "fill")) {
+		o.rw = RW_WRITE;
+		o.runtime = 0;
+		o.loops = 1;
+		return run_io(0);
+	}
+	if (!strcmp(o.mode, "verify")) {
+		o.rw = RW_READ;
+		o.runtime = 0;
+		o.loops = 1;
+		o.verify = 1;
+		if (o.fraction < 0)
+			o.fraction = 0;
+		return run_io(1);
+	}
+	if (!strcmp(o.mode, "discard"))
+		return run_discard();
+	if (!strcmp(o.mode, "swap"))
+		return run_swap();
+	fprintf(stderr, "zblk-load: unknown mode '%s' (see --help)\n", o.mode);
+	return 2;
+}
