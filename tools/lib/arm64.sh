@@ -24,11 +24,12 @@
 #   zblk_arm64_modules           the kernel's /lib/modules/<release> tree
 #   zblk_arm64_root              the unpacked arm64 root
 #   zblk_arm64_make_vars         ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-#   zblk_arm64_bin NAME          path of an arm64 program in the root
+#   zblk_arm64_bin PATH|NAME     host path of an arm64 guest program in the root
 #   zblk_arm64_libs FILE...      the arm64 shared libraries FILE... need
 #                                (transitively), as root-relative paths, plus
 #                                the dynamic loader
-#   zblk_arm64_stage DEST        copy the guest programs + libraries into DEST
+#   zblk_arm64_stage_tools DEST  lay out the guest tools disk (/usr) in DEST
+#   zblk_arm64_tools_image DIR   build (cached) the arm64 tools disk image
 
 ZBLK_ARM64_TOP=${ZBLK_ARM64_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 ZBLK_ARM64_CACHE=${ZBLK_ARM64_CACHE:-$ZBLK_ARM64_TOP/build/arm64}
@@ -38,12 +39,14 @@ ZBLK_ARM64_FLAVOUR=arm64-16k
 
 # Userland packages for the guest (arm64 builds of what the amd64 guest has).
 # Their shared libraries are added from the programs' DT_NEEDED entries.
-ZBLK_ARM64_USER_PKGS="busybox-static fio e2fsprogs util-linux mount zstd libc6"
-# Programs put in the guest: NAME:root-relative path.
-ZBLK_ARM64_PROGS="busybox:bin/busybox fio:usr/bin/fio mkfs.ext4:sbin/mke2fs
-	mke2fs:sbin/mke2fs e2fsck:sbin/e2fsck fsck.ext4:sbin/e2fsck mkswap:sbin/mkswap
-	swapon:sbin/swapon swapoff:sbin/swapoff blkdiscard:sbin/blkdiscard
-	fstrim:sbin/fstrim zstd:usr/bin/zstd"
+ZBLK_ARM64_USER_PKGS="busybox-static dash bash fio e2fsprogs util-linux mount zstd libc6"
+# Programs for the guest's tools disk, by their /usr path in the guest (the
+# same list as the amd64 rig's ZBLK_GUEST_TOOLS when that is defined). Debian
+# bookworm's arm64 packages ship some of them under /bin or /sbin.
+ZBLK_ARM64_TOOLS_DEFAULT="/usr/bin/dash /usr/bin/bash /usr/bin/fio /usr/bin/zstd
+	/usr/sbin/mke2fs /usr/sbin/e2fsck /usr/sbin/tune2fs /usr/sbin/dumpe2fs
+	/usr/sbin/mkswap /usr/sbin/swapon /usr/sbin/swapoff /usr/sbin/blkdiscard
+	/usr/sbin/fstrim /usr/sbin/losetup /usr/sbin/blockdev"
 # Where the unpacked root keeps its libraries.
 ZBLK_ARM64_LIBDIRS="lib/aarch64-linux-gnu usr/lib/aarch64-linux-gnu lib usr/lib
 	usr/lib/aarch64-linux-gnu/ceph"
@@ -122,15 +125,38 @@ zblk_arm64_modules() {
 
 zblk_arm64_make_vars() { echo "ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-"; }
 
+# zblk_arm64_tools: the guest tool list (guest paths, /usr/...)
+zblk_arm64_tools() {
+	if [ -n "${ZBLK_GUEST_TOOLS+set}" ]; then
+		printf '%s\n' "${ZBLK_GUEST_TOOLS[@]}"
+	else
+		printf '%s\n' $ZBLK_ARM64_TOOLS_DEFAULT
+	fi
+}
+
+# zblk_arm64_bin GUESTPATH|NAME: host path of that arm64 program in the root
+# (/usr/sbin/mke2fs is found as sbin/mke2fs when the package has it there).
 zblk_arm64_bin() {
-	local e
-	for e in $ZBLK_ARM64_PROGS; do
-		if [ "${e%%:*}" = "$1" ]; then
-			echo "$ZBLK_ARM64_CACHE/root/${e#*:}"
-			return 0
-		fi
+	local r="$ZBLK_ARM64_CACHE/root" p=$1 c
+	case "$p" in
+	/*) ;;
+	busybox) p=/bin/busybox ;;
+	*) p=$(zblk_arm64_tools | grep -m1 "/$p\$") || return 1 ;;
+	esac
+	for c in "$r$p" "$r${p#/usr}"; do
+		[ -f "$c" ] && { echo "$c"; return 0; }
 	done
+	_zblk_arm64_log "no arm64 program for $1 in $r"
 	return 1
+}
+
+# _zblk_arm64_prog_files: host paths of every arm64 program the guest gets
+_zblk_arm64_prog_files() {
+	local t
+	zblk_arm64_bin busybox || return 1
+	for t in $(zblk_arm64_tools); do
+		zblk_arm64_bin "$t" || return 1
+	done
 }
 
 # _zblk_arm64_kbuild VERSION: directory of the amd64 linux-kbuild-VERSION
@@ -224,21 +250,15 @@ _zblk_arm64_lib_pkg() {
 # _zblk_arm64_fetch_libs: download and unpack the libraries the guest programs
 # need, until every DT_NEEDED entry resolves inside the root.
 _zblk_arm64_fetch_libs() {
-	local root="$ZBLK_ARM64_CACHE/root" round files missing pkgs s p e deb
+	local root="$ZBLK_ARM64_CACHE/root" round progs pkgs s p deb
+	mapfile -t progs < <(_zblk_arm64_prog_files) || return 1
 	for round in 1 2 3 4 5 6 7 8; do
-		files=()
-		for e in $ZBLK_ARM64_PROGS; do files+=("$root/${e#*:}"); done
-		mapfile -t -O ${#files[@]} files < <(zblk_arm64_libs_files)
-		missing=()
-		for s in $(_zblk_arm64_needed "${files[@]}"); do
-			_zblk_arm64_find_lib "$s" >/dev/null || missing+=("$s")
-		done
-		[ ${#missing[@]} -eq 0 ] && return 0
+		zblk_arm64_libs "${progs[@]}" >/dev/null 2>&1 && return 0
 		pkgs=()
-		for s in "${missing[@]}"; do
+		for s in $_ZBLK_ARM64_MISSING; do
 			p=$(_zblk_arm64_lib_pkg "$s")
 			if [ -z "$p" ]; then
-				_zblk_arm64_log "no package known for $s (install its amd64 package on the host)"
+				_zblk_arm64_log "no package known for $s (its amd64 package is not installed on the host)"
 				return 1
 			fi
 			pkgs+=("$p:arm64")
@@ -246,28 +266,20 @@ _zblk_arm64_fetch_libs() {
 		mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
 		_zblk_arm64_download "$ZBLK_ARM64_CACHE/debs" "${pkgs[@]}" || return 1
 		for p in "${pkgs[@]}"; do
-			deb=$(ls "$ZBLK_ARM64_CACHE/debs/${p%%:*}_"*_arm64.deb | head -n1)
+			deb=$(ls "$ZBLK_ARM64_CACHE/debs/${p%%:*}_"*_arm64.deb | sort -V | tail -n1)
 			dpkg -x "$deb" "$root" || return 1
 		done
 	done
-	_zblk_arm64_log "library closure did not converge: ${missing[*]}"
+	_zblk_arm64_log "library closure did not converge: $_ZBLK_ARM64_MISSING"
 	return 1
 }
 
-# zblk_arm64_libs_files: absolute paths of the libraries zblk_arm64_libs finds
-# (used while fetching, when some may still be missing).
-zblk_arm64_libs_files() {
-	local e files=() l
-	for e in $ZBLK_ARM64_PROGS; do files+=("$ZBLK_ARM64_CACHE/root/${e#*:}"); done
-	for l in $(zblk_arm64_libs "${files[@]}" 2>/dev/null); do
-		echo "$ZBLK_ARM64_CACHE/root/$l"
-	done
-}
-
 # zblk_arm64_libs FILE...: root-relative paths of every library FILE... need,
-# transitively, and the dynamic loader. Fails if one cannot be found.
+# transitively, and the dynamic loader. Fails if one cannot be found (the
+# missing sonames are left in _ZBLK_ARM64_MISSING).
 zblk_arm64_libs() {
-	local todo=("$@") seen=" " out=() s l rc=0 f
+	local todo=("$@") seen=" " out=() s l f
+	_ZBLK_ARM64_MISSING=""
 	while [ ${#todo[@]} -gt 0 ]; do
 		f=${todo[0]}
 		todo=("${todo[@]:1}")
@@ -279,27 +291,25 @@ zblk_arm64_libs() {
 				todo+=("$ZBLK_ARM64_CACHE/root/$l")
 			else
 				_zblk_arm64_log "missing arm64 library $s (needed by ${f#"$ZBLK_ARM64_CACHE/root/"})"
-				rc=1
+				_ZBLK_ARM64_MISSING="$_ZBLK_ARM64_MISSING $s"
 			fi
 		done
 	done
-	l=$(_zblk_arm64_find_lib ld-linux-aarch64.so.1) || { _zblk_arm64_log "no ld-linux-aarch64.so.1"; rc=1; }
-	out+=("$l")
+	if l=$(_zblk_arm64_find_lib ld-linux-aarch64.so.1); then
+		out+=("$l")
+	else
+		_ZBLK_ARM64_MISSING="$_ZBLK_ARM64_MISSING ld-linux-aarch64.so.1"
+	fi
 	printf '%s\n' "${out[@]}" | sort -u
-	return $rc
+	[ -z "$_ZBLK_ARM64_MISSING" ]
 }
 
 # _zblk_arm64_check_progs: every guest program and its libraries are there.
 _zblk_arm64_check_progs() {
-	local e files=()
-	for e in $ZBLK_ARM64_PROGS; do
-		[ -x "$ZBLK_ARM64_CACHE/root/${e#*:}" ] || {
-			_zblk_arm64_log "missing arm64 program ${e#*:}"
-			return 1
-		}
-		files+=("$ZBLK_ARM64_CACHE/root/${e#*:}")
-	done
-	zblk_arm64_libs "${files[@]}" >/dev/null
+	local progs
+	mapfile -t progs < <(_zblk_arm64_prog_files)
+	[ ${#progs[@]} -gt 0 ] && _zblk_arm64_prog_files >/dev/null || return 1
+	zblk_arm64_libs "${progs[@]}" >/dev/null
 }
 
 # zblk_arm64_fetch: make the cache complete. Quick when it already is.
@@ -312,7 +322,10 @@ zblk_arm64_fetch() {
 	fi
 	v=$(zblk_arm64_version) || return 1
 	stamp="$ZBLK_ARM64_CACHE/.complete-$v"
-	[ -e "$stamp" ] && return 0
+	if [ -e "$stamp" ]; then
+		_zblk_arm64_prog_files >/dev/null && return 0
+		rm -f "$stamp"
+	fi
 	_zblk_arm64_log "preparing arm64-16k kernel $v and arm64 guest programs in $ZBLK_ARM64_CACHE"
 	mapfile -t pkgs < <(_zblk_arm64_deb_pkgs "$v")
 	_zblk_arm64_download "$ZBLK_ARM64_CACHE/debs" "${pkgs[@]}" || {
@@ -335,23 +348,68 @@ zblk_arm64_fetch() {
 	_zblk_arm64_log "ready: $(zblk_arm64_release)"
 }
 
-# zblk_arm64_stage DEST: copy the guest programs (DEST/bin/NAME, busybox
-# applets are the rig's business) and all their libraries (same paths as in
-# Debian, plus /lib/ld-linux-aarch64.so.1) into DEST.
-zblk_arm64_stage() {
-	local dest=$1 e files=() l
-	mkdir -p "$dest/bin" "$dest/lib"
-	for e in $ZBLK_ARM64_PROGS; do
-		files+=("$ZBLK_ARM64_CACHE/root/${e#*:}")
-		install -m 0755 "$ZBLK_ARM64_CACHE/root/${e#*:}" "$dest/bin/${e%%:*}"
+# zblk_arm64_stage_tools DEST: lay out the guest tools disk (mounted at /usr
+# in the guest) in DEST, as the amd64 rig does: DEST/bin/NAME and
+# DEST/sbin/NAME for /usr/bin/NAME and /usr/sbin/NAME, the links of
+# ZBLK_GUEST_TOOL_LINKS (NAME=TARGET) when defined, and every library under
+# DEST/lib/... at its Debian path below lib/ or usr/lib/. The guest's
+# /lib/ld-linux-aarch64.so.1 must link to /usr/lib/ld-linux-aarch64.so.1.
+zblk_arm64_stage_tools() {
+	local dest=$1 t src progs=() l name target
+	mkdir -p "$dest/bin" "$dest/sbin" "$dest/lib"
+	for t in $(zblk_arm64_tools); do
+		src=$(zblk_arm64_bin "$t") || return 1
+		progs+=("$src")
+		mkdir -p "$dest/$(dirname "${t#/usr/}")"
+		cp -L "$src" "$dest/${t#/usr/}"
 	done
-	for l in $(zblk_arm64_libs "${files[@]}"); do
-		mkdir -p "$dest/$(dirname "$l")"
-		cp -L "$ZBLK_ARM64_CACHE/root/$l" "$dest/$l"
-	done
-	# The loader's canonical path is /lib/ld-linux-aarch64.so.1.
-	if [ ! -e "$dest/lib/ld-linux-aarch64.so.1" ]; then
-		l=$(_zblk_arm64_find_lib ld-linux-aarch64.so.1) || return 1
-		cp -L "$ZBLK_ARM64_CACHE/root/$l" "$dest/lib/ld-linux-aarch64.so.1"
+	if [ -n "${ZBLK_GUEST_TOOL_LINKS+set}" ]; then
+		for l in "${ZBLK_GUEST_TOOL_LINKS[@]}"; do
+			name=${l%%=*} target=${l#*=}
+			if [ -e "$dest/sbin/$target" ]; then ln -sfn "$target" "$dest/sbin/$name"
+			else ln -sfn "$target" "$dest/bin/$name"; fi
+		done
 	fi
+	for l in $(zblk_arm64_libs "${progs[@]}"); do
+		case "$l" in
+		usr/lib/*) t=${l#usr/lib/} ;;
+		lib/*) t=${l#lib/} ;;
+		*) _zblk_arm64_log "library $l outside lib/ and usr/lib/"; return 1 ;;
+		esac
+		mkdir -p "$dest/lib/$(dirname "$t")"
+		cp -L "$ZBLK_ARM64_CACHE/root/$l" "$dest/lib/$t"
+	done
+	l=$(_zblk_arm64_find_lib ld-linux-aarch64.so.1) || return 1
+	[ -e "$dest/lib/ld-linux-aarch64.so.1" ] ||
+		ln -s "${l#*lib/}" "$dest/lib/ld-linux-aarch64.so.1"
+}
+
+# zblk_arm64_tools_image DIR -> path of the cached arm64 tools disk (ext4,
+# read-only in the guest at /usr), built like the amd64 rig's and keyed by
+# the kernel version, the tool lists and this file.
+zblk_arm64_tools_image() {
+	local dir=$1 key img stage kb
+	zblk_arm64_fetch || return 1
+	key=$({ echo arm64-tools-v1; zblk_arm64_version; zblk_arm64_tools
+		[ -z "${ZBLK_GUEST_TOOL_LINKS+set}" ] || printf '%s\n' "${ZBLK_GUEST_TOOL_LINKS[@]}"
+		cat "${BASH_SOURCE[0]}"; ls -l --time-style=+%s "$ZBLK_ARM64_CACHE/debs"; } |
+		sha256sum | cut -c1-16)
+	img=$dir/tools-arm64-$key.img
+	[ -f "$img" ] && { echo "$img"; return 0; }
+	mkdir -p "$dir"
+	(
+		flock 9
+		[ -f "$img" ] && exit 0
+		_zblk_arm64_log "building the arm64 guest tools disk ($img)"
+		stage=$(mktemp -d "$dir/.tools-arm64-stage.XXXXXX")
+		trap 'rm -rf "$stage"' EXIT
+		zblk_arm64_stage_tools "$stage" || exit 1
+		kb=$(du -sk "$stage" | cut -f1)
+		rm -f "$img.tmp"
+		mke2fs -q -t ext4 -O ^has_journal -E root_owner=0:0 -L zblk-tools -d "$stage" \
+			"$img.tmp" $((kb * 5 / 4 + 8192))k >&2 || exit 1
+		mv "$img.tmp" "$img"
+		ls "$dir"/tools-arm64-*.img 2>/dev/null | grep -vxF "$img" | xargs -r rm -f
+	) 9>"$dir/.tools-arm64.lock" || return 1
+	echo "$img"
 }
