@@ -1,0 +1,702 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=sh
+#
+# lib-zblk.sh - zblk device helpers for the guest tests (busybox sh).
+# Sourced after /lib/zblk/lib.sh:
+#
+#     . /lib/zblk/lib.sh
+#     . /lib/zblk/lib-zblk.sh
+#
+# Every helper is named zb_*; they build on lib.sh (section, info, fail,
+# skip, pass, corpus_path). Failures go through zb_fail, which prints what the
+# user would look at (mm_stat, io_stat, swaps, memory) and then lib.sh's fail
+# (the end of dmesg, exit 1).
+#
+#   zb_step TEXT                 progress line with the guest uptime
+#   zb_fail TEXT / zb_skip TEXT  exit 1 / exit 77
+#   zb_load [PARAM=VALUE...]     modprobe zblk, check it loaded
+#   zb_unload                    rmmod zblk, check every device is gone
+#   zb_setup DEV UNIT ALGO SIZE [PARAMS]
+#                                unit_size, comp_algorithm, algorithm_params,
+#                                disksize; checks initstate and disksize
+#   zb_reset DEV                 echo 1 > reset, checks initstate 0
+#   zb_mm DEV FIELD              one mm_stat field by zram's name
+#   zb_io DEV FIELD              one io_stat field by zram's name
+#   zb_show_mm DEV               mm_stat with field names
+#   zb_corpus                    decompressed corpus on stdout
+#   zb_corpus_rot OFFSET         corpus rotated left by OFFSET bytes
+#   zb_drop_caches               sync + drop the page cache
+#   zb_expect_eq / _le / _ge / _lt / _gt WHAT GOT WANT
+#   zb_write_ok ATTR VALUE       write must succeed
+#   zb_write_bad ATTR VALUE [SHOW]  write must fail, SHOW (default ATTR)
+#                                must read the same before and after
+#   zb_fio NAME ARGS...          fio, fails the test on any error/mismatch
+#   zb_fio_suite UNIT ALGO       the fio verify matrix for one device setup
+
+ZB_CORPUS=${ZB_CORPUS:-$(corpus_path)}
+ZB_CTL=/sys/class/zblk-control
+ZB_DEBUGFS=/sys/kernel/debug/zblk
+ZB_MIB=1048576
+
+# mm_stat fields, zram's order (extra zblk fields may follow).
+ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since"
+# io_stat fields, zram's order.
+ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
+
+zb_now() { cut -d' ' -f1 /proc/uptime; }
+ZB_T0=$(zb_now)
+
+# zb_elapsed -> seconds since the test started, one decimal
+zb_elapsed() {
+	awk -v a="$ZB_T0" -v b="$(zb_now)" 'BEGIN { printf "%.1f", b - a }'
+}
+
+zb_step() { section "[$(zb_elapsed)s] $*"; }
+zb_info() { info "$*"; }
+
+# Everything a developer needs to see when a test fails.
+zb_dump_state() {
+	local d
+	echo "---- state at failure ($(zb_elapsed)s) ----"
+	for d in /sys/block/zblk*; do
+		[ -d "$d" ] || continue
+		echo "${d##*/}: initstate=$(cat "$d/initstate" 2>/dev/null)" \
+			"disksize=$(cat "$d/disksize" 2>/dev/null)" \
+			"unit_size=$(cat "$d/unit_size" 2>/dev/null)" \
+			"comp_algorithm=$(cat "$d/comp_algorithm" 2>/dev/null)"
+		echo "  mm_stat: $(cat "$d/mm_stat" 2>/dev/null)"
+		echo "  io_stat: $(cat "$d/io_stat" 2>/dev/null)"
+	done
+	[ -r /proc/swaps ] && sed 's/^/  swaps: /' /proc/swaps
+	grep -E '^(MemTotal|MemFree|MemAvailable|SwapTotal|SwapFree|Shmem):' /proc/meminfo | sed 's/^/  /'
+}
+
+zb_fail() {
+	zb_dump_state
+	fail "$* ($(zb_elapsed)s)"
+}
+
+zb_skip() { skip "$*"; }
+
+zb_pass() {
+	pass "${ZBLK_SCRIPT_NAME:-test}: ${*:-all checks} ($(zb_elapsed)s)"
+	exit 0
+}
+
+# Numeric comparisons with a readable failure.
+zb_expect_eq() { [ "$2" -eq "$3" ] 2>/dev/null || zb_fail "$1: got $2, expected $3"; }
+zb_expect_le() { [ "$2" -le "$3" ] 2>/dev/null || zb_fail "$1: got $2, expected <= $3"; }
+zb_expect_ge() { [ "$2" -ge "$3" ] 2>/dev/null || zb_fail "$1: got $2, expected >= $3"; }
+zb_expect_lt() { [ "$2" -lt "$3" ] 2>/dev/null || zb_fail "$1: got $2, expected < $3"; }
+zb_expect_gt() { [ "$2" -gt "$3" ] 2>/dev/null || zb_fail "$1: got $2, expected > $3"; }
+zb_expect_str() { [ "$2" = "$3" ] || zb_fail "$1: got '$2', expected '$3'"; }
+
+zb_mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+
+# ---------------------------------------------------------------- module
+
+zb_loaded() { grep -q '^zblk ' /proc/modules; }
+
+zb_load() {
+	local out
+	if zb_loaded; then
+		zb_fail "zb_load: zblk is already loaded"
+	fi
+	out=$(modprobe zblk "$@" 2>&1) || zb_fail "modprobe zblk $*: $out"
+	zb_loaded || zb_fail "modprobe zblk $* returned 0 but zblk is not in /proc/modules"
+	[ -d "$ZB_CTL" ] || zb_fail "$ZB_CTL missing after modprobe zblk $*"
+	[ -d /sys/kernel/debug/zblk ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	true
+}
+
+# zb_count_devs -> number of /sys/block/zblkN
+zb_count_devs() {
+	local n=0 d
+	for d in /sys/block/zblk*; do
+		[ -e "$d" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+zb_count_nodes() {
+	local n=0 d
+	for d in /dev/zblk*; do
+		[ -b "$d" ] && n=$((n + 1))
+	done
+	echo $n
+}
+
+zb_unload() {
+	local out
+	out=$(rmmod zblk 2>&1) || zb_fail "rmmod zblk: $out"
+	zb_loaded && zb_fail "rmmod zblk returned 0 but zblk is still in /proc/modules"
+	[ "$(zb_count_devs)" = 0 ] || zb_fail "after rmmod: /sys/block still has $(ls -d /sys/block/zblk* | tr '\n' ' ')"
+	[ "$(zb_count_nodes)" = 0 ] || zb_fail "after rmmod: /dev still has $(ls /dev/zblk* | tr '\n' ' ')"
+	[ -e "$ZB_CTL" ] && zb_fail "after rmmod: $ZB_CTL still exists"
+	true
+}
+
+# ---------------------------------------------------------------- attributes
+
+zb_attr() { cat "/sys/block/$1/$2"; }
+
+# zb_write_ok ATTR VALUE: the write must succeed
+zb_write_ok() {
+	local err
+	err=$( { printf '%s\n' "$2" >"$1"; } 2>&1) ||
+		zb_fail "writing '$2' to $1 failed: $err"
+	true
+}
+
+# zb_try_write ATTR VALUE: 0 if the write succeeded (no output)
+zb_try_write() {
+	{ printf '%s\n' "$2" >"$1"; } 2>/dev/null
+}
+
+# zb_write_bad ATTR VALUE [SHOW]: writing VALUE must fail, and SHOW (a file
+# to cat, default ATTR itself when readable) must be the same afterwards.
+zb_write_bad() {
+	local attr=$1 val=$2 show=${3:-$1} before after shown
+	before=$(cat "$show" 2>/dev/null)
+	shown=$(printf '%s' "$val" | head -c 40)
+	[ ${#val} -gt 40 ] && shown="$shown... (${#val} bytes)"
+	if zb_try_write "$attr" "$val"; then
+		zb_fail "writing '$shown' to $attr succeeded; it must be refused"
+	fi
+	after=$(cat "$show" 2>/dev/null)
+	[ "$before" = "$after" ] ||
+		zb_fail "a refused write of '$shown' to $attr changed $show: '$before' -> '$after'"
+	true
+}
+
+# zb_write_err ATTR VALUE ERRTEXT [SHOW]: like zb_write_bad, and the error
+# the shell reports must contain ERRTEXT (e.g. "Invalid argument",
+# "Device or resource busy")
+zb_write_err() {
+	local attr=$1 val=$2 want=$3 show=${4:-$1} before after err
+	before=$(cat "$show" 2>/dev/null)
+	if err=$( { printf '%s\n' "$val" >"$attr"; } 2>&1); then
+		zb_fail "writing '$val' to $attr succeeded; it must fail with '$want'"
+	fi
+	case "$err" in
+	*"$want"*) ;;
+	*) zb_fail "writing '$val' to $attr failed with '$err'; expected '$want'" ;;
+	esac
+	after=$(cat "$show" 2>/dev/null)
+	[ "$before" = "$after" ] ||
+		zb_fail "a refused write of '$val' to $attr changed $show: '$before' -> '$after'"
+	true
+}
+
+# zb_write_bad_big ATTR CHAR [SHOW]: a single 4096-byte write of CHAR
+# repeated must fail and change nothing.
+zb_write_bad_big() {
+	local attr=$1 ch=$2 show=${3:-$1} before after err f=/tmp/zb-big.$$
+	head -c 4096 /dev/zero | tr '\0' "$ch" >"$f"
+	before=$(cat "$show" 2>/dev/null)
+	if err=$(dd if="$f" of="$attr" bs=4096 count=1 2>&1); then
+		rm -f "$f"
+		zb_fail "a 4096-byte write of '$ch...' to $attr succeeded; it must be refused"
+	fi
+	rm -f "$f"
+	case "$err" in
+	*"Invalid argument"*) ;;
+	*) zb_fail "a 4096-byte write of '$ch...' to $attr failed with '$err'; expected 'Invalid argument'" ;;
+	esac
+	after=$(cat "$show" 2>/dev/null)
+	[ "$before" = "$after" ] ||
+		zb_fail "a refused 4096-byte write to $attr changed $show: '$before' -> '$after'"
+	true
+}
+
+# zb_setup DEV UNIT ALGO SIZE [ALGO_PARAMS]
+zb_setup() {
+	local dev=$1 unit=$2 algo=$3 size=$4 params=${5:-} s=/sys/block/$1
+	[ -d "$s" ] || zb_fail "zb_setup: no $s"
+	zb_write_ok "$s/unit_size" "$unit"
+	zb_expect_str "$dev unit_size" "$(cat "$s/unit_size")" "$unit"
+	zb_write_ok "$s/comp_algorithm" "$algo"
+	grep -q "\[$algo\]" "$s/comp_algorithm" ||
+		zb_fail "$dev comp_algorithm shows '$(cat "$s/comp_algorithm")' after selecting $algo"
+	[ -z "$params" ] || zb_write_ok "$s/algorithm_params" "$params"
+	zb_write_ok "$s/disksize" "$size"
+	zb_expect_str "$dev initstate" "$(cat "$s/initstate")" 1
+	[ "$(cat "$s/disksize")" -gt 0 ] || zb_fail "$dev disksize is 0 after writing $size"
+	[ -b "/dev/$dev" ] || zb_fail "/dev/$dev is not a block device"
+	zb_info "$dev: unit_size=$unit comp_algorithm=$algo${params:+ ($params)} disksize=$(cat "$s/disksize")"
+}
+
+zb_reset() {
+	local err
+	err=$( { echo 1 >"/sys/block/$1/reset"; } 2>&1) || zb_fail "reset of $1 failed: $err"
+	zb_expect_str "$1 initstate after reset" "$(cat "/sys/block/$1/initstate")" 0
+}
+
+# zb_field_index LIST NAME -> 1-based position of NAME in LIST
+zb_field_index() {
+	local i=1 f
+	for f in $1; do
+		[ "$f" = "$2" ] && { echo $i; return 0; }
+		i=$((i + 1))
+	done
+	echo "zb_field_index: unknown field $2" >&2
+	return 1
+}
+
+# zb_mm DEV FIELD -> value of one mm_stat field
+zb_mm() {
+	local i v
+	i=$(zb_field_index "$ZB_MM_FIELDS" "$2") || zb_fail "zb_mm: no mm_stat field '$2'"
+	v=$(awk -v i="$i" '{ print $i }' "/sys/block/$1/mm_stat")
+	case "$v" in
+	''|*[!0-9]*) zb_fail "$1 mm_stat field $i ($2) is '$v' (mm_stat: $(cat "/sys/block/$1/mm_stat"))" ;;
+	esac
+	echo "$v"
+}
+
+# zb_io DEV FIELD -> value of one io_stat field
+zb_io() {
+	local i v
+	i=$(zb_field_index "$ZB_IO_FIELDS" "$2") || zb_fail "zb_io: no io_stat field '$2'"
+	v=$(awk -v i="$i" '{ print $i }' "/sys/block/$1/io_stat")
+	case "$v" in
+	''|*[!0-9]*) zb_fail "$1 io_stat field $i ($2) is '$v' (io_stat: $(cat "/sys/block/$1/io_stat"))" ;;
+	esac
+	echo "$v"
+}
+
+# zb_show_mm DEV [INDENT]: mm_stat, one named field a line
+zb_show_mm() {
+	awk -v names="$ZB_MM_FIELDS" -v ind="${2:-    }" -v dev="$1" '
+	BEGIN { n = split(names, f, " ") }
+	{
+		printf "%s%s mm_stat:", ind, dev
+		for (i = 1; i <= NF; i++) {
+			name = (i <= n) ? f[i] : "field" i
+			if (name ~ /size|mem_/)
+				printf " %s=%s (%.1f MiB)", name, $i, $i / 1048576
+			else
+				printf " %s=%s", name, $i
+		}
+		printf "\n"
+	}' "/sys/block/$1/mm_stat"
+}
+
+# ---------------------------------------------------------------- data
+
+zb_need_corpus() {
+	[ -r "$ZB_CORPUS" ] || zb_fail "corpus $ZB_CORPUS missing: run with --file @CORPUS@ (the test header says so)"
+	command -v zstd >/dev/null || zb_fail "zstd is not in the guest"
+}
+
+zb_corpus() { zstd -q -dc "$ZB_CORPUS"; }
+
+# zb_corpus_len -> decompressed size in bytes (from the frame header when
+# zstd knows it, else by decompressing once)
+zb_corpus_len() {
+	local n
+	if [ -z "${ZB_CORPUS_LEN:-}" ]; then
+		n=$(zstd -lv "$ZB_CORPUS" 2>/dev/null | sed -n 's/.*Decompressed Size:.*(\([0-9]*\) B).*/\1/p' | head -n1)
+		[ -n "$n" ] || n=$(zb_corpus | wc -c)
+		ZB_CORPUS_LEN=$n
+	fi
+	echo "$ZB_CORPUS_LEN"
+}
+
+# zb_corpus_rot OFF: the corpus rotated left by OFF bytes (same length), so
+# that several copies hold different page contents
+zb_corpus_rot() {
+	local off=$1
+	{
+		zb_corpus | tail -c +$((off + 1))
+		zb_corpus | head -c "$off"
+	}
+}
+
+zb_drop_caches() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+}
+
+# zb_md5 -> md5 of stdin
+zb_md5() { md5sum | cut -d' ' -f1; }
+
+# zb_dev_md5 DEV OFFSET LEN [direct]: md5 of a byte range of /dev/DEV
+# (OFFSET and LEN multiples of 64 KiB)
+zb_dev_md5() {
+	local bs=65536 flag=
+	[ "${4:-}" = direct ] && flag="iflag=direct"
+	# shellcheck disable=SC2086
+	dd if="/dev/$1" bs=$bs skip=$(($2 / bs)) count=$(($3 / bs)) $flag 2>/dev/null | zb_md5
+}
+
+# ---------------------------------------------------------------- fio
+
+# zb_fio NAME ARGS...: run fio, print one line per direction, fail on any
+# error (a verify mismatch makes fio exit non-zero with verify_fatal=1)
+zb_fio() {
+	local name=$1 log=/tmp/zb-fio.$$.log rc=0
+	shift
+	fio --name="$name" --group_reporting --eta=never "$@" >"$log" 2>&1 || rc=$?
+	if [ $rc -ne 0 ] || grep -qiE 'verify: bad|bad magic|crc32c: verify failed|err= *[1-9]' "$log"; then
+		cat "$log"
+		rm -f "$log"
+		zb_fail "fio $name exited with $rc (see above): $*"
+	fi
+	grep -E '^ *(READ|WRITE|TRIM):' "$log" | sed -e "s/^ */    $name /" -e 's/ (\([0-9.]*[kMG]*B\/s\))//g'
+	rm -f "$log"
+}
+
+# Options every verifying fio job uses: crc32c, stop at the first mismatch,
+# data that compresses about 2:1 (all-random data would only exercise huge
+# units).
+ZB_FIO_VERIFY="--verify=crc32c --verify_fatal=1 --do_verify=1 --buffer_compress_percentage=50 --buffer_compress_chunk=4k --ioengine=psync"
+
+# zb_fio_suite UNIT ALGO: configure zblk0 and run the fio verify matrix:
+# sequential and random, 4k/16k/64k/1m blocks, 2 jobs on disjoint halves,
+# O_DIRECT and buffered (with the page cache dropped before verifying).
+zb_fio_suite() {
+	local unit=$1 algo=$2 dev=zblk0 size=128M half=48M o
+	zb_load num_devices=1
+	zb_setup $dev "$unit" "$algo" "$size"
+	o="--filename=/dev/$dev --numjobs=2 --offset_increment=$half --size=$half $ZB_FIO_VERIFY"
+
+	zb_step "direct sequential write+verify, bs=4k, 2 jobs x $half"
+	# shellcheck disable=SC2086
+	zb_fio seq4k $o --direct=1 --rw=write --bs=4k
+	zb_step "direct random write+verify, bs=64k"
+	# shellcheck disable=SC2086
+	zb_fio rand64k $o --direct=1 --rw=randwrite --bs=64k
+	zb_step "direct random write+verify, bs=4k (partial units when unit_size > 4k)"
+	# shellcheck disable=SC2086
+	zb_fio rand4k $o --direct=1 --rw=randwrite --bs=4k --size=16M
+	zb_step "direct sequential write+verify, bs=1m"
+	# shellcheck disable=SC2086
+	zb_fio seq1m $o --direct=1 --rw=write --bs=1m
+	zb_step "direct random read/write mix with verify, bs=16k"
+	# shellcheck disable=SC2086
+	zb_fio randrw16k $o --direct=1 --rw=randrw --bs=16k --size=24M
+
+	zb_step "buffered random write, bs=16k, fsync; drop caches; verify"
+	# shellcheck disable=SC2086
+	zb_fio bufw16k $o --direct=0 --rw=randwrite --bs=16k --do_verify=0 --end_fsync=1
+	zb_drop_caches
+	# shellcheck disable=SC2086
+	zb_fio bufv16k $o --direct=0 --rw=randwrite --bs=16k --verify_only=1
+	zb_step "buffered sequential write, bs=4k, fsync; drop caches; verify with O_DIRECT"
+	# shellcheck disable=SC2086
+	zb_fio bufw4k $o --direct=0 --rw=write --bs=4k --do_verify=0 --end_fsync=1
+	zb_drop_caches
+	# shellcheck disable=SC2086
+	zb_fio bufv4k $o --direct=1 --rw=write --bs=4k --verify_only=1
+
+	zb_show_mm $dev
+	zb_expect_gt "$dev orig_data_size after the fio runs" "$(zb_mm $dev orig_data_size)" 0
+	zb_expect_lt "$dev compr_data_size (fio data compresses ~2:1)" \
+		"$(zb_mm $dev compr_data_size)" "$(zb_mm $dev orig_data_size)"
+	zb_expect_eq "$dev io_stat failed_reads" "$(zb_io $dev failed_reads)" 0
+	zb_expect_eq "$dev io_stat failed_writes" "$(zb_io $dev failed_writes)" 0
+	zb_reset $dev
+	zb_unload
+}
+
+# ---------------------------------------------------------------- swap
+
+# zb_swap_kb -> swap in use, kB
+zb_swap_kb() {
+	awk '/^SwapTotal:/ { t = $2 } /^SwapFree:/ { f = $2 } END { print t - f }' /proc/meminfo
+}
+
+zb_memtotal_kb() { awk '/^MemTotal:/ { print $2 }' /proc/meminfo; }
+
+# zb_swap_test UNIT ALGO: zblk0 as the only swap of a small guest; tmpfs
+# filled with about twice the guest's RAM of corpus copies (each rotated by a
+# different, not page-aligned offset so no two files hold the same pages),
+# each file's md5 taken from the generating stream; then every file is read
+# back (swapped in) and checked; tmpfs unmounted and swapoff must succeed.
+zb_swap_test() {
+	local unit=$1 algo=$2 dev=zblk0 mnt=/mnt/swapfill len memkb nfiles i off
+	local sums=/tmp/swap.md5 peak_orig=0 peak_swap=0 orig swkb total got want
+	zb_need_corpus
+	len=$(zb_corpus_len)
+	memkb=$(zb_memtotal_kb)
+	# about 2x RAM of data: compressed (zstd ~3.4:1) it still fits in RAM
+	nfiles=$(( (2 * memkb * 1024 + len - 1) / len ))
+	total=$((nfiles * len))
+	zb_info "guest RAM $((memkb / 1024)) MiB; filling tmpfs with $nfiles x $((len / ZB_MIB)) MiB = $((total / ZB_MIB)) MiB"
+	grep -q '^/' /proc/swaps && zb_fail "a swap device is already active: $(cat /proc/swaps)"
+
+	zb_load num_devices=1
+	zb_setup $dev "$unit" "$algo" $((total + 64 * ZB_MIB))
+	zb_step "mkswap + swapon /dev/$dev"
+	mkswap /dev/$dev >/dev/null || zb_fail "mkswap /dev/$dev failed"
+	swapon -p 100 /dev/$dev || zb_fail "swapon /dev/$dev failed"
+	grep -q "^/dev/$dev " /proc/swaps || zb_fail "/dev/$dev not in /proc/swaps: $(cat /proc/swaps)"
+
+	mkdir -p $mnt
+	mount -t tmpfs -o size=$((total / ZB_MIB + 64))M tmpfs $mnt || zb_fail "mounting tmpfs failed"
+	: >$sums
+	i=1
+	while [ $i -le "$nfiles" ]; do
+		off=$(( (i * 9 * ZB_MIB + i * 1234) % len ))
+		got=$(zb_corpus_rot $off | tee $mnt/f$i | zb_md5)
+		[ -s $mnt/f$i ] || zb_fail "writing $mnt/f$i failed"
+		zb_expect_eq "size of $mnt/f$i" "$(wc -c <$mnt/f$i)" "$len"
+		echo "$got  $mnt/f$i" >>$sums
+		orig=$(zb_mm $dev orig_data_size)
+		swkb=$(zb_swap_kb)
+		[ "$orig" -gt $peak_orig ] && peak_orig=$orig
+		[ "$swkb" -gt $peak_swap ] && peak_swap=$swkb
+		zb_step "file $i/$nfiles written: swap used $((swkb / 1024)) MiB," \
+			"orig_data_size $(zb_mib "$orig"), mem_used_total $(zb_mib "$(zb_mm $dev mem_used_total)")"
+		i=$((i + 1))
+	done
+	zb_show_mm $dev
+	# what did not fit in RAM must be on the swap device
+	zb_expect_ge "peak orig_data_size during pressure (data beyond RAM)" \
+		"$peak_orig" $((total - memkb * 1024))
+	zb_expect_ge "peak swap use in kB" "$peak_swap" $(((total - memkb * 1024) / 1024))
+	zb_expect_gt "same_pages (corpus zero pages swapped out)" "$(zb_mm $dev same_pages)" 0
+
+	zb_step "read every file back (swapping it in) and check its md5"
+	i=1
+	while [ $i -le "$nfiles" ]; do
+		want=$(sed -n "${i}p" $sums | cut -d' ' -f1)
+		got=$(zb_md5 <$mnt/f$i)
+		[ "$got" = "$want" ] || zb_fail "$mnt/f$i: md5 $got after swapping, $want when written"
+		zb_info "f$i ok; swap used $(( $(zb_swap_kb) / 1024 )) MiB"
+		i=$((i + 1))
+	done
+	zb_step "second pass in reverse order"
+	i=$nfiles
+	while [ $i -ge 1 ]; do
+		want=$(sed -n "${i}p" $sums | cut -d' ' -f1)
+		got=$(zb_md5 <$mnt/f$i)
+		[ "$got" = "$want" ] || zb_fail "$mnt/f$i: md5 $got on the second pass, $want when written"
+		i=$((i - 1))
+	done
+	zb_info "all $nfiles files intact twice"
+	zb_info "io_stat: $(cat /sys/block/$dev/io_stat) (failed_reads failed_writes invalid_io notify_free)"
+	zb_expect_eq "io_stat failed_reads" "$(zb_io $dev failed_reads)" 0
+
+	zb_step "umount tmpfs, swapoff"
+	umount $mnt || zb_fail "umount $mnt failed"
+	swapoff /dev/$dev || zb_fail "swapoff /dev/$dev failed"
+	grep -q "^/dev/$dev " /proc/swaps && zb_fail "/dev/$dev still in /proc/swaps after swapoff"
+	zb_show_mm $dev
+	zb_reset $dev
+	zb_unload
+}
+
+# ---------------------------------------------------------------- compaction
+
+# zb_trim_scattered DEV UNIT LEN PERCENT: discard PERCENT% of the units of
+# the first LEN bytes, chosen at random (fixed seed, so another device of the
+# same size gets exactly the same units discarded), one unit per discard
+zb_trim_scattered() {
+	local dev=$1 unit=$2 len=$3 pct=$4 units
+	units=$((len / unit))
+	zb_fio trim "--filename=/dev/$dev" --ioengine=psync --rw=randtrim "--bs=$unit" \
+		"--size=$len" "--number_ios=$((units * pct / 100))" --randseed=4242 --randrepeat=1
+}
+
+# zb_ratio A B -> A/B with 4 decimals
+zb_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.4f", a / b }'; }
+
+# zb_within A B PCT -> true if A <= B * (100 + PCT) / 100
+zb_within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { exit !(a <= b * (100 + p) / 100) }'; }
+
+# zb_classes DEV: the debugfs classes table, for the log
+zb_classes() {
+	local f=$ZB_DEBUGFS/$1/classes
+	if [ -r "$f" ]; then
+		sed 's/^/      /' "$f" | awk 'NR == 1 || $0 !~ /^ *[0-9]+( +0)+ *$/' | head -n 40
+	else
+		zb_info "($f missing)"
+	fi
+}
+
+# zb_compact_density UNIT ALGO: fill zblk0 with the corpus, discard a
+# scattered 75% of its units, compact; then
+# - pages_compacted grew and mem_used_total went down;
+# - memory per stored compressed byte is within 5% of a fresh device (zblk1)
+#   holding the same data;
+# - mem_used_total is no more than zram's after the same steps and its own
+#   compact (zram with the same algorithm, 4 KiB pages);
+# - zblk0 reads back exactly as zram0 (same data, same discards).
+zb_compact_density() {
+	local u=$1 algo=$2 len m0 c0 p0 m1 c1 p1 mf cf mz cz pz md5a md5b
+	zb_need_corpus
+	len=$(zb_corpus_len)
+	zb_load num_devices=2
+	zb_setup zblk0 "$u" "$algo" "$len"
+	zb_step "fill zblk0 with the corpus, discard a scattered 75% of its $((len / u)) units"
+	zb_corpus | dd of=/dev/zblk0 bs=1M iflag=fullblock oflag=direct 2>/dev/null || zb_fail "writing the corpus failed"
+	zb_trim_scattered zblk0 "$u" "$len" 75
+	zb_expect_eq "orig_data_size after discarding 75% of the units" "$(zb_mm zblk0 orig_data_size)" \
+		$(( (len / u - len / u * 75 / 100) * u))
+	m0=$(zb_mm zblk0 mem_used_total) c0=$(zb_mm zblk0 compr_data_size) p0=$(zb_mm zblk0 pages_compacted)
+	zb_show_mm zblk0
+	zb_info "before compact: mem_used_total/compr_data_size = $(zb_ratio "$m0" "$c0")"
+	zb_info "debugfs classes before compact:"
+	zb_classes zblk0
+	md5a=$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)
+
+	zb_step "echo 1 > compact"
+	zb_write_ok /sys/block/zblk0/compact 1
+	m1=$(zb_mm zblk0 mem_used_total) c1=$(zb_mm zblk0 compr_data_size) p1=$(zb_mm zblk0 pages_compacted)
+	zb_show_mm zblk0
+	zb_info "after compact: mem_used_total $(zb_mib "$m0") -> $(zb_mib "$m1"), pages_compacted $p0 -> $p1," \
+		"mem/compr $(zb_ratio "$m1" "$c1")"
+	zb_info "debugfs classes after compact:"
+	zb_classes zblk0
+	zb_expect_gt "pages_compacted after compact" "$p1" "$p0"
+	zb_expect_lt "mem_used_total after compact" "$m1" "$m0"
+	zb_expect_eq "compr_data_size unchanged by compact" "$c1" "$c0"
+	# pages_compacted counts the pages compaction freed: it must match the
+	# drop of mem_used_total (2% + 16 pages of slack for metadata)
+	awk -v d=$(( (m0 - m1) / 4096)) -v p=$((p1 - p0)) 'BEGIN { x = d - p; if (x < 0) x = -x; exit !(x <= 16 + d / 50) }' ||
+		zb_fail "pages_compacted grew by $((p1 - p0)) but mem_used_total fell by $(( (m0 - m1) / 4096)) pages"
+	md5b=$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)
+	zb_expect_str "md5 of zblk0 after compact (same as before)" "$md5b" "$md5a"
+
+	zb_step "copy the surviving data to a fresh zblk1"
+	zb_setup zblk1 "$u" "$algo" "$len"
+	dd if=/dev/zblk0 of=/dev/zblk1 bs=1M iflag=direct oflag=direct 2>/dev/null || zb_fail "copying zblk0 to zblk1 failed"
+	mf=$(zb_mm zblk1 mem_used_total) cf=$(zb_mm zblk1 compr_data_size)
+	zb_show_mm zblk1
+	zb_info "fresh: mem/compr $(zb_ratio "$mf" "$cf"); compacted: mem/compr $(zb_ratio "$m1" "$c1")"
+	zb_expect_eq "fresh device compr_data_size (same data)" "$cf" "$c1"
+	zb_within "$(zb_ratio "$m1" "$c1")" "$(zb_ratio "$mf" "$cf")" 5 ||
+		zb_fail "after compact, memory per compressed byte $(zb_ratio "$m1" "$c1") is more than 5% above a fresh device's $(zb_ratio "$mf" "$cf")"
+
+	zb_step "zram, same algorithm: same corpus, same discards, compact"
+	modprobe zram num_devices=1 || zb_fail "modprobe zram failed"
+	echo "$algo" >/sys/block/zram0/comp_algorithm || zb_fail "zram does not take comp_algorithm $algo"
+	echo "$len" >/sys/block/zram0/disksize || zb_fail "zram disksize failed"
+	zb_corpus | dd of=/dev/zram0 bs=1M iflag=fullblock oflag=direct 2>/dev/null || zb_fail "writing the corpus to zram0 failed"
+	zb_trim_scattered zram0 "$u" "$len" 75
+	echo 1 >/sys/block/zram0/compact || zb_fail "zram compact failed"
+	zb_show_mm zram0
+	mz=$(awk '{ print $3 }' /sys/block/zram0/mm_stat) cz=$(awk '{ print $2 }' /sys/block/zram0/mm_stat)
+	pz=$(awk '{ print $7 }' /sys/block/zram0/mm_stat)
+	zb_info "after compact: zblk $(zb_mib "$m1") vs zram $(zb_mib "$mz") (zram pages_compacted $pz);" \
+		"per compressed byte zblk $(zb_ratio "$m1" "$c1"), zram $(zb_ratio "$mz" "$cz")"
+	cmp /dev/zblk0 /dev/zram0 || zb_fail "zblk0 and zram0 differ after the same writes, discards and compaction"
+	zb_expect_le "zblk mem_used_total after compact vs zram's after its compact" "$m1" "$mz"
+	echo 1 >/sys/block/zram0/reset
+	rmmod zram
+	zb_reset zblk1
+	zb_reset zblk0
+	zb_unload
+}
+
+# zb_compact_fio UNIT ALGO: fio write+verify (2 jobs, random 4k and 16k
+# writes that keep overwriting, so slots are freed all over the blocks) on
+# [0, 64M) while, in the background, `compact` is written in a loop, units of
+# a corpus copy at [144M, 224M) are discarded and rewritten at random (more
+# sparse blocks), and a reader checks that an untouched corpus copy at
+# [64M, 144M) keeps its md5. No mismatch anywhere; pages_compacted grows.
+zb_compact_fio() {
+	local u=$1 algo=$2 dev=zblk0 stop=/tmp/compact.stop errs=/tmp/compact.err
+	local want p0 p1 cpid rpid n o
+	zb_need_corpus
+	zb_load num_devices=1
+	zb_setup $dev "$u" "$algo" 256M
+	zb_step "write two corpus copies at 64M and 144M"
+	zb_corpus | dd of=/dev/$dev bs=1M seek=64 iflag=fullblock oflag=direct 2>/dev/null || zb_fail "corpus write failed"
+	zb_corpus | dd of=/dev/$dev bs=1M seek=144 iflag=fullblock oflag=direct 2>/dev/null || zb_fail "corpus write failed"
+	want=$(zb_corpus | zb_md5)
+	p0=$(zb_mm $dev pages_compacted)
+	rm -f $stop $errs
+
+	# compactor + discarder: compact, discard 64 random units of the second
+	# copy, rewrite 16 of them, repeat
+	(
+		n=0
+		while [ ! -e $stop ]; do
+			echo 1 >/sys/block/$dev/compact 2>>$errs || echo "compact write failed" >>$errs
+			for o in $(awk -v s=$n -v u="$u" 'BEGIN { srand(s); for (i = 0; i < 64; i++) print int(rand() * 80 * 1048576 / u) }'); do
+				blkdiscard -o $((144 * ZB_MIB + o * u)) -l "$u" /dev/$dev 2>>$errs || echo "blkdiscard failed" >>$errs
+			done
+			for o in $(awk -v s=$n -v u="$u" 'BEGIN { srand(s + 7); for (i = 0; i < 16; i++) print int(rand() * 80 * 1048576 / u) }'); do
+				head -c "$u" /dev/urandom | dd of=/dev/$dev bs="$u" seek=$((144 * ZB_MIB / u + o)) oflag=direct 2>/dev/null ||
+					echo "rewrite failed" >>$errs
+			done
+			n=$((n + 1))
+		done
+		echo "compactor: $n rounds" >/tmp/compact.rounds
+	) &
+	cpid=$!
+	# reader: the first corpus copy must never change
+	(
+		n=0
+		while [ ! -e $stop ]; do
+			got=$(dd if=/dev/$dev bs=1M skip=64 count=80 iflag=direct 2>/dev/null | zb_md5)
+			[ "$got" = "$want" ] || echo "reader: corpus copy md5 $got != $want in round $n" >>$errs
+			n=$((n + 1))
+		done
+		echo "reader: $n rounds" >/tmp/reader.rounds
+	) &
+	rpid=$!
+
+	zb_step "fio random 4k write+verify, 3 loops, while compacting"
+	zb_fio cfio4k --filename=/dev/$dev --numjobs=2 --size=32M --offset_increment=32M $ZB_FIO_VERIFY \
+		--direct=1 --rw=randwrite --bs=4k --loops=3
+	zb_step "fio random 16k write+verify with verify_backlog, while compacting"
+	zb_fio cfio16k --filename=/dev/$dev --numjobs=2 --size=32M --offset_increment=32M $ZB_FIO_VERIFY \
+		--direct=1 --rw=randwrite --bs=16k --loops=2 --verify_backlog=256
+	touch $stop
+	wait $cpid
+	wait $rpid
+	zb_info "$(cat /tmp/compact.rounds 2>/dev/null); $(cat /tmp/reader.rounds 2>/dev/null)"
+	[ -s $errs ] && zb_fail "background checks failed: $(head -n 5 $errs)"
+	p1=$(zb_mm $dev pages_compacted)
+	zb_show_mm $dev
+	zb_info "pages_compacted $p0 -> $p1"
+	zb_expect_gt "pages_compacted after the run" "$p1" "$p0"
+	zb_expect_str "md5 of the untouched corpus copy at the end" \
+		"$(dd if=/dev/$dev bs=1M skip=64 count=80 iflag=direct 2>/dev/null | zb_md5)" "$want"
+	zb_expect_eq "io_stat failed_reads" "$(zb_io $dev failed_reads)" 0
+	zb_expect_eq "io_stat failed_writes" "$(zb_io $dev failed_writes)" 0
+	zb_reset $dev
+	zb_unload
+}
+
+# zb_compact_shrinker UNIT ALGO: a fragmented zblk0 (corpus, 75% scattered
+# discards) in a small guest; reading a large empty zblk1 through the page
+# cache makes the kernel reclaim; zblk's shrinker must compact:
+# pages_compacted grows and mem_used_total falls with no manual compact, and
+# the data is unchanged.
+zb_compact_shrinker() {
+	local u=$1 algo=$2 len m0 p0 m1 p1 md5a pass
+	zb_need_corpus
+	len=$(zb_corpus_len)
+	zb_load num_devices=2
+	zb_setup zblk0 "$u" "$algo" "$len"
+	zb_setup zblk1 4096 lz4 4G
+	zb_step "unit_size=$u: fill zblk0 with the corpus, discard a scattered 75%"
+	zb_corpus | dd of=/dev/zblk0 bs=1M iflag=fullblock oflag=direct 2>/dev/null || zb_fail "writing the corpus failed"
+	zb_trim_scattered zblk0 "$u" "$len" 75
+	md5a=$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)
+	m0=$(zb_mm zblk0 mem_used_total) p0=$(zb_mm zblk0 pages_compacted)
+	zb_show_mm zblk0
+	zb_classes zblk0
+	pass=1
+	while [ $pass -le 3 ]; do
+		zb_step "memory pressure: read 4 GiB of zblk1 through the page cache (pass $pass)"
+		dd if=/dev/zblk1 of=/dev/null bs=1M 2>/dev/null || zb_fail "reading zblk1 failed"
+		m1=$(zb_mm zblk0 mem_used_total) p1=$(zb_mm zblk0 pages_compacted)
+		zb_info "mem_used_total $(zb_mib "$m0") -> $(zb_mib "$m1"), pages_compacted $p0 -> $p1"
+		[ "$p1" -gt "$p0" ] && break
+		pass=$((pass + 1))
+	done
+	zb_show_mm zblk0
+	zb_expect_gt "pages_compacted after memory pressure (no manual compact)" "$p1" "$p0"
+	zb_expect_lt "mem_used_total after memory pressure" "$m1" "$m0"
+	zb_expect_str "md5 of zblk0 after the shrinker ran" \
+		"$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)" "$md5a"
+	zb_reset zblk1
+	zb_reset zblk0
+	zb_unload
+}
