@@ -1,0 +1,333 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# tools/bench-guest.sh - the guest half of tools/bench (run by tools/guest-run;
+# not meant to be run by hand). Busybox sh.
+#
+# Reads its settings from /files/bench.env (written by tools/bench), measures
+# zblk, zram and brd on the same corpus data in this one boot, devices
+# alternating, and prints machine-readable lines that tools/bench parses:
+#   @@P DONE TOTAL TEXT   progress (DONE steps of TOTAL finished, TEXT next)
+#   @@R {json}            one measurement
+#   @@E TEXT              an error (a device or step that could not be measured)
+#   @@I KEY VALUE         information about the guest (kernel, cpus, ...)
+# Everything else is commentary for the console log.
+#
+# Phases (PHASES in bench.env, in this order):
+#   density  each device: set up, fill with the corpus, verify, mm_stat
+#   tput     each workload x jobs x rep x device (rotated), zblk-load io
+#   frag     each compressing device: reset, fill, discard 50% of the units,
+#            mm_stat, compact, mm_stat, verify
+#   swap     each compressing device as the only swap of a memory cgroup whose
+#            working set is SWAP_FACTOR x its memory.max: fill, read back
+
+. /files/bench.env
+
+L=/files/zblk-load
+MM=/tmp/bench-mm
+RUNTIME=${RUNTIME:-3}
+REPS=${REPS:-3}
+JOBS=${JOBS:-"1 2"}
+WORKLOADS=${WORKLOADS:-"randwrite randread write read randrw"}
+DEVICES=${DEVICES-"zblk:4096:lz4 zblk:16384:lz4 zram:4096:lz4 brd:4096:none zblk:4096:zstd zblk:16384:zstd zram:4096:zstd"}
+SWAP_DEVICES=${SWAP_DEVICES-"zblk:4096:lz4 zblk:16384:lz4 zram:4096:lz4 zblk:4096:zstd zblk:16384:zstd zram:4096:zstd"}
+SWAP_REPS=${SWAP_REPS:-1}
+SWAP_LIMIT_MB=${SWAP_LIMIT_MB:-96}
+SWAP_FACTOR=${SWAP_FACTOR:-3}
+SWAP_STRIDE=${SWAP_STRIDE:-5}
+FRAG_FRACTION=${FRAG_FRACTION:-0.5}
+PHASES=${PHASES:-"density tput frag"}
+
+err() { echo "@@E $*"; }
+info() { echo "@@I $1 $2"; }
+
+# ---- settings and corpus ----------------------------------------------------
+
+info kernel "$(uname -r)"
+info cpus "$(grep -c ^processor /proc/cpuinfo)"
+info mem_kb "$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
+info cpu_model "\"$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)\""
+
+case "$CORPUS_NAME" in
+*.zst)
+	echo "decompressing /files/$CORPUS_NAME to /tmp (tmpfs)"
+	if [ "${CORPUS_MAX:-0}" -gt 0 ]; then
+		zstd -q -dc "/files/$CORPUS_NAME" | head -c "$CORPUS_MAX" >/tmp/corpus.bin
+	else
+		zstd -q -dc "/files/$CORPUS_NAME" >/tmp/corpus.bin
+	fi || { err "cannot decompress the corpus"; exit 1; }
+	CORPUS=/tmp/corpus.bin ;;
+*)	CORPUS=/files/$CORPUS_NAME ;;
+esac
+cbytes=$(wc -c <"$CORPUS")
+[ "${CORPUS_MAX:-0}" -gt 0 ] && [ "$cbytes" -gt "$CORPUS_MAX" ] && cbytes=$CORPUS_MAX
+# devices hold exactly the corpus, in whole 16 KiB units
+SIZE=$((cbytes / 16384 * 16384))
+[ "$SIZE" -ge 1048576 ] || { err "corpus too small ($cbytes bytes)"; exit 1; }
+info corpus_bytes "$SIZE"
+LOPT="--corpus $CORPUS --corpus-max $SIZE"
+
+# ---- devices --------------------------------------------------------------
+
+# Devices are named kind:unit:algo; each gets its own node, numbered in
+# order of first appearance among the devices of its kind.
+count_kind() { # KIND LIST -> how many devices of KIND
+	c=0
+	for x in $2; do case "$x" in "$1":*) c=$((c + 1)) ;; esac; done
+	echo $c
+}
+nzblk=$(count_kind zblk "$DEVICES") nzram=$(count_kind zram "$DEVICES")
+[ "$(count_kind zblk "$SWAP_DEVICES")" -gt $nzblk ] && nzblk=$(count_kind zblk "$SWAP_DEVICES")
+[ "$(count_kind zram "$SWAP_DEVICES")" -gt $nzram ] && nzram=$(count_kind zram "$SWAP_DEVICES")
+node_of() { # SPEC LIST -> sysfs name (zblkN, zramN, ram0)
+	spec=$1 kind=${1%%:*} n=0
+	[ "$kind" = brd ] && { echo ram0; return; }
+	for x in $2; do
+		[ "$x" = "$spec" ] && { echo "$kind$n"; return; }
+		case "$x" in "$kind":*) n=$((n + 1)) ;; esac
+	done
+	echo "$kind-none"
+}
+
+wr() { # VALUE FILE: write, report failures
+	if ! echo "$1" >"$2" 2>/tmp/wr.err; then
+		err "echo $1 > $2: $(cat /tmp/wr.err)"
+		return 1
+	fi
+}
+
+mm_stat() { # NODE -> mm_stat line, or brd's equivalent
+	if [ -r "/sys/block/$1/mm_stat" ]; then
+		tr -s ' \t' ' ' <"/sys/block/$1/mm_stat" | sed 's/^ //; s/ $//'
+	else
+		echo ""
+	fi
+}
+
+modules_loaded=0
+load_modules() {
+	[ $modules_loaded = 1 ] && return
+	modules_loaded=1
+	echo 0 >/sys/module/zswap/parameters/enabled 2>/dev/null
+	modprobe lz4 2>/dev/null; modprobe zstd 2>/dev/null
+	if ! out=$(modprobe zblk num_devices=$nzblk 2>&1); then
+		err "modprobe zblk failed: $out"
+	fi
+	if ! out=$(modprobe zram num_devices=$nzram 2>&1); then
+		err "modprobe zram failed: $out"
+	fi
+	if ! out=$(modprobe brd rd_nr=1 rd_size=$((SIZE / 1024)) 2>&1); then
+		err "modprobe brd failed: $out"
+	fi
+	info zblk_version "\"$(cat /sys/module/zblk/version 2>/dev/null || cat /sys/module/zblk/srcversion 2>/dev/null)\""
+}
+
+# setup SPEC NODE DISKSIZE: configure an unused device; 0 on success
+setup() {
+	kind=${1%%:*} rest=${1#*:}
+	unit=${rest%%:*} algo=${rest#*:}
+	case "$kind" in
+	brd)	[ -b /dev/ram0 ] || { err "no /dev/ram0 (brd)"; return 1; }
+		return 0 ;;
+	zblk|zram)
+		s=/sys/block/$2
+		[ -d "$s" ] || { err "$1: no $s"; return 1; }
+		if [ "$(cat $s/initstate 2>/dev/null)" = 1 ]; then
+			wr 1 $s/reset || return 1
+		fi
+		if [ "$kind" = zblk ]; then
+			wr "$unit" $s/unit_size || return 1
+		fi
+		wr "$algo" $s/comp_algorithm || return 1
+		wr "$3" $s/disksize || return 1
+		i=0
+		while [ ! -b /dev/$2 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		[ -b /dev/$2 ] || { err "$1: /dev/$2 missing"; return 1; } ;;
+	*)	err "unknown device kind $kind"; return 1 ;;
+	esac
+}
+
+teardown() { # SPEC NODE
+	case "${1%%:*}" in
+	zblk|zram) echo 1 >/sys/block/$2/reset 2>/dev/null ;;
+	esac
+}
+
+spec_json() { # SPEC -> "device":...,"unit":...,"algo":...
+	kind=${1%%:*} rest=${1#*:}
+	echo "\"device\":\"$kind\",\"unit\":${rest%%:*},\"algo\":\"${rest#*:}\""
+}
+
+# run_load OUTVAR ARGS...: zblk-load, its JSON line in $load ({} on failure)
+run_load() {
+	if load=$($L "$@" 2>/tmp/load.err); then
+		[ -n "$load" ] || load="{}"
+		return 0
+	fi
+	[ -n "$load" ] || load="{}"
+	err "zblk-load $1 failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+	return 1
+}
+
+# ---- progress -------------------------------------------------------------
+
+ndev=0; for d in $DEVICES; do ndev=$((ndev + 1)); done
+nswapdev=0; for d in $SWAP_DEVICES; do nswapdev=$((nswapdev + 1)); done
+nwl=0; for w in $WORKLOADS; do nwl=$((nwl + 1)); done
+njobs=0; for j in $JOBS; do njobs=$((njobs + 1)); done
+ncompr=0; for d in $DEVICES; do case "$d" in brd:*) ;; *) ncompr=$((ncompr + 1)) ;; esac; done
+total=0
+for p in $PHASES; do
+	case "$p" in
+	density) total=$((total + ndev)) ;;
+	tput) total=$((total + nwl * njobs * REPS * ndev)) ;;
+	frag) total=$((total + ncompr)) ;;
+	swap) total=$((total + nswapdev * SWAP_REPS)) ;;
+	esac
+done
+done_steps=0
+step() { echo "@@P $done_steps $total $*"; }
+stepped() { done_steps=$((done_steps + 1)); }
+
+# ---- phases ---------------------------------------------------------------
+
+ok_devices=""
+
+phase_density() {
+	for d in $DEVICES; do
+		n=$(node_of "$d" "$DEVICES")
+		step "density $d: fill + verify"
+		if setup "$d" "$n" "$SIZE"; then
+			run_load fill $LOPT --dev /dev/$n; fill=$load; frc=$?
+			run_load verify $LOPT --dev /dev/$n; ver=$load; vrc=$?
+			echo "@@R {\"phase\":\"density\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"mm_stat\":\"$(mm_stat $n)\",\"fill\":$fill,\"verify\":$ver}"
+			[ $frc = 0 ] && [ $vrc = 0 ] && ok_devices="$ok_devices $d"
+		fi
+		stepped
+	done
+}
+
+skipped=""
+phase_tput() {
+	for w in $WORKLOADS; do
+		for j in $JOBS; do
+			r=1
+			while [ $r -le "$REPS" ]; do
+				# rotate the device order each repetition, so that no
+				# device always runs first (or right after another)
+				k=$(( (r - 1) % ndev )) i=0 order="" head=""
+				for d in $DEVICES; do
+					if [ $i -lt $k ]; then head="$head $d"; else order="$order $d"; fi
+					i=$((i + 1))
+				done
+				for d in $order $head; do
+					n=$(node_of "$d" "$DEVICES")
+					step "tput $w jobs=$j rep=$r $d"
+					case " $ok_devices " in
+					*" $d "*)
+						run_load io $LOPT --dev /dev/$n --rw $w --jobs $j --runtime "$RUNTIME" --seed 0
+						echo "@@R {\"phase\":\"tput\",$(spec_json $d),\"node\":\"$n\",\"workload\":\"$w\",\"jobs\":$j,\"rep\":$r,\"mm_stat\":\"$(mm_stat $n)\",\"load\":$load}" ;;
+					*)	case " $skipped " in
+						*" $d "*) ;;
+						*) err "tput: $d not measured (its setup or fill failed)"
+						   skipped="$skipped $d" ;;
+						esac ;;
+					esac
+					stepped
+				done
+				r=$((r + 1))
+			done
+		done
+	done
+}
+
+phase_frag() {
+	for d in $DEVICES; do
+		case "$d" in brd:*) continue ;; esac
+		n=$(node_of "$d" "$DEVICES")
+		unit=${d#*:}; unit=${unit%%:*}
+		step "frag $d: fill, discard ${FRAG_FRACTION}, compact"
+		if setup "$d" "$n" "$SIZE"; then
+			run_load fill $LOPT --dev /dev/$n; fill=$load
+			m0=$(mm_stat $n)
+			run_load discard --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; disc=$load
+			m1=$(mm_stat $n)
+			compact=missing
+			if [ -e /sys/block/$n/compact ]; then
+				if echo 1 >/sys/block/$n/compact 2>/tmp/wr.err; then
+					compact=done
+				else
+					compact="failed: $(cat /tmp/wr.err)"
+				fi
+			fi
+			m2=$(mm_stat $n)
+			run_load verify $LOPT --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; ver=$load
+			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
+			teardown "$d" "$n"
+		fi
+		stepped
+	done
+}
+
+cg=/sys/fs/cgroup
+cgroup_ready=0
+swap_cgroup() {
+	[ $cgroup_ready = 1 ] && return 0
+	mkdir -p $cg
+	grep -q " $cg cgroup2 " /proc/mounts || mount -t cgroup2 none $cg || {
+		err "swap: cannot mount cgroup2"; return 1; }
+	wr +memory $cg/cgroup.subtree_control || return 1
+	mkdir -p $cg/bench
+	wr $((SWAP_LIMIT_MB * 1048576)) $cg/bench/memory.max || return 1
+	cgroup_ready=1
+}
+
+phase_swap() {
+	ws=$((SWAP_LIMIT_MB * SWAP_FACTOR * 1048576))
+	info swap_limit_bytes $((SWAP_LIMIT_MB * 1048576))
+	info swap_ws_bytes $ws
+	swap_cgroup || return
+	# page-cluster 0 as zram users set it; the devices are synchronous
+	# anyway, so swap-in does not read ahead on them
+	echo 0 >/proc/sys/vm/page-cluster
+	r=1
+	while [ $r -le "$SWAP_REPS" ]; do
+		for d in $SWAP_DEVICES; do
+			n=$(node_of "$d" "$SWAP_DEVICES")
+			step "swap rep=$r $d: working set $((ws / 1048576)) MiB in $SWAP_LIMIT_MB MiB"
+			if setup "$d" "$n" $((ws + ws / 2)) && mkswap /dev/$n >/dev/null 2>/tmp/wr.err &&
+			   swapon /dev/$n 2>>/tmp/wr.err; then
+				ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
+				load=$(sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err)
+				rc=$?
+				[ -n "$load" ] || load="{}"
+				[ $rc = 0 ] || err "swap $d: zblk-load exit $rc: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+				ev1=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
+				mx=$(cat /sys/block/$n/mem_used_max 2>/dev/null || awk '{print $5}' /sys/block/$n/mm_stat)
+				echo "@@R {\"phase\":\"swap\",$(spec_json $d),\"node\":\"$n\",\"rep\":$r,\"limit\":$((SWAP_LIMIT_MB * 1048576)),\"ws\":$ws,\"rc\":$rc,\"oom_kills\":$((ev1 - ev0)),\"mem_used_max\":${mx:-0},\"load\":$load}"
+				swapoff /dev/$n || err "swapoff /dev/$n failed"
+			else
+				err "swap $d: cannot set up /dev/$n as swap: $(cat /tmp/wr.err)"
+			fi
+			teardown "$d" "$n"
+			stepped
+		done
+		r=$((r + 1))
+	done
+}
+
+load_modules
+for p in $PHASES; do
+	echo "== phase $p ($(cut -d' ' -f1 /proc/uptime)s)"
+	case "$p" in
+	density) phase_density ;;
+	tput) phase_tput ;;
+	frag) phase_frag ;;
+	swap) phase_swap ;;
+	*) err "unknown phase $p" ;;
+	esac
+done
+for d in $DEVICES; do teardown "$d" "$(node_of "$d" "$DEVICES")"; done
+echo "@@P $total $total done"
+echo "== bench done ($(cut -d' ' -f1 /proc/uptime)s)"
+exit 0
