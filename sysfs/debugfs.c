@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * debugfs.c - /sys/kernel/debug/zblk/zblkN/classes: one row per allocator
+ * type, in the spirit of zsmalloc's "classes" file, plus a total row.
+ *
+ * Locks: the show function takes the device's init_lock for reading (the
+ * pool exists only while initialised); zba_type_stats() takes each type's
+ * lock briefly. debugfs removal waits for readers, so the device outlives
+ * every show.
+ */
+#define pr_fmt(fmt) "zblk: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/blkdev.h>
+
+#include "zblkdev/zblk.h"
+#include "alloc/zblk_alloc.h"
+#include "sysfs/zblk_sysfs.h"
+
+static struct dentry *zblk_debugfs_root;
+
+static void zblk_classes_add(struct zba_type_stats *sum,
+			     const struct zba_type_stats *st)
+{
+	unsigned int i;
+
+	sum->blocks += st->blocks;
+	sum->objs_allocated += st->objs_allocated;
+	sum->objs_used += st->objs_used;
+	sum->pages += st->pages;
+	sum->pages_freeable += st->pages_freeable;
+	for (i = 0; i < ARRAY_SIZE(st->occupancy); i++)
+		sum->occupancy[i] += st->occupancy[i];
+}
+
+static void zblk_classes_row(struct seq_file *m, const char *label,
+			     const struct zba_type_stats *st)
+{
+	seq_printf(m, "%5s %6u %5u %5u %8lu %10lu %10lu %8lu %8lu %7lu %7lu %7lu %7lu %7lu\n",
+		   label, st->slot_size, st->slots_per_block,
+		   st->pages_per_block, st->blocks, st->objs_allocated,
+		   st->objs_used, st->pages, st->pages_freeable,
+		   st->occupancy[0], st->occupancy[1], st->occupancy[2],
+		   st->occupancy[3], st->occupancy[4]);
+}
+
+static int zblk_classes_show(struct seq_file *m, void *unused)
+{
+	struct zblk *z = m->private;
+	struct zba_type_stats st, sum = {};
+	unsigned int type, n;
+	char label[12];
+
+	seq_printf(m, "%5s %6s %5s %5s %8s %10s %10s %8s %8s %7s %7s %7s %7s %7s\n",
+		   "type", "size", "slots", "pages", "blocks", "objs_alloc",
+		   "objs_used", "pages", "freeable", "<25%", "25-50%",
+		   "50-75%", "75-99%", "full");
+	down_read(&z->init_lock);
+	if (zblk_init_done(z)) {
+		n = zba_nr_types(z->pool);
+		for (type = 0; type < n; type++) {
+			zba_type_stats(z->pool, type, &st);
+			snprintf(label, sizeof(label), "%u", type);
+			zblk_classes_row(m, label, &st);
+			zblk_classes_add(&sum, &st);
+		}
+		zblk_classes_row(m, "total", &sum);
+	}
+	up_read(&z->init_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(zblk_classes);
+
+/**
+ * zblk_debugfs_init() - create /sys/kernel/debug/zblk.
+ *
+ * Context: module init.
+ */
+void zblk_debugfs_init(void)
+{
+	zblk_debugfs_root = debugfs_create_dir("zblk", NULL);
+}
+
+/**
+ * zblk_debugfs_exit() - remove it (devices are gone by now).
+ *
+ * Context: module exit.
+ */
+void zblk_debugfs_exit(void)
+{
+	debugfs_remove_recursive(zblk_debugfs_root);
+	zblk_debugfs_root = NULL;
+}
+
+/**
+ * zblk_debugfs_add() - create zblkN/classes for a new device.
+ * @z: the device
+ *
+ * Context: process context.
+ */
+void zblk_debugfs_add(struct zblk *z)
+{
+	z->debugfs_dir = debugfs_create_dir(z->disk->disk_name,
+					    zblk_debugfs_root);
+	debugfs_create_file("classes", 0444, z->debugfs_dir, z,
+			    &zblk_classes_fops);
+}
+
+/**
+ * zblk_debugfs_remove() - remove the device's directory; waits for readers.
+ * @z: the device
+ *
+ * Context: process context.
+ */
+void zblk_debugfs_remove(struct zblk *z)
+{
+	debugfs_remove_recursive(z->debugfs_dir);
+	z->debugfs_dir = NULL;
+}

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * compact.c - give memory back after scattered frees.
+ *
+ * The allocator isolates sparse blocks and asks us, object by object, to
+ * move them (zba_compact() -> zblk_move()). We own the handle-to-unit map,
+ * so the move happens under the unit's entry lock: readers hold that lock
+ * from zba_read_begin() to zba_read_end(), so nobody can read through a
+ * handle while it changes.
+ *
+ * Compaction runs from sysfs (compact) and from a per-device shrinker. The
+ * shrinker can be called from reclaim inside our own write path (a writer
+ * allocating with GFP_NOIO holds a stream and possibly an entry lock), so
+ * compaction never blocks on zblk's locks: entries are only try-locked and
+ * a busy unit is skipped.
+ *
+ * Lock order: init_lock (read, sysfs compact only) -> entry bit lock
+ * (try-lock only) -> allocator spinlocks. The shrinker takes no init_lock:
+ * it is registered after init and unregistered (which waits for running
+ * calls) before reset frees anything.
+ */
+#define pr_fmt(fmt) "zblk: " fmt
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/atomic.h>
+#include <linux/gfp.h>
+#include <linux/shrinker.h>
+#include <linux/blkdev.h>
+
+#include "zblkdev/zblk.h"
+#include "zblkdev/table.h"
+#include "alloc/zblk_alloc.h"
+
+/* Upper bound on pages one shrinker call tries to free. */
+#define ZBLK_SHRINK_BATCH	128UL
+
+/**
+ * zblk_move() - zba_move_fn for zblk: move one object of unit @owner.
+ * @ctx: the device
+ * @owner: unit index recorded with the object
+ * @handle: the object's current handle
+ *
+ * Skips the object when the unit is locked (in use) or no longer refers to
+ * @handle (rewritten or freed since the allocator looked at it, or not yet
+ * installed by a writer).
+ * Context: any; never sleeps.
+ * Return: true if the object moved.
+ */
+static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
+{
+	struct zblk *z = ctx;
+	struct zblk_entry *e;
+	unsigned long new;
+	bool moved = false;
+
+	if (owner >= z->nr_units)
+		return false;
+	e = &z->table[owner];
+	if (!zblk_entry_trylock(e))
+		return false;
+	if (zblk_entry_allocated(e) && e->handle == handle) {
+		new = zba_move(z->pool, handle);
+		if (new) {
+			e->handle = new;
+			moved = true;
+		}
+	}
+	zblk_entry_unlock(e);
+	return moved;
+}
+
+static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages)
+{
+	unsigned long freed = zba_compact(z->pool, zblk_move, z, max_pages);
+
+	atomic64_add(freed, &z->stats.pages_compacted);
+	return freed;
+}
+
+/**
+ * zblk_compact() - compact the device's pool now (sysfs compact).
+ * @z: the device
+ *
+ * Context: process context, may sleep; takes init_lock for reading.
+ * Return: pages freed, or -EINVAL if the device is not initialised.
+ */
+long zblk_compact(struct zblk *z)
+{
+	long ret = -EINVAL;
+
+	down_read(&z->init_lock);
+	if (z->disksize)
+		ret = zblk_do_compact(z, ULONG_MAX);
+	up_read(&z->init_lock);
+	return ret;
+}
+
+static unsigned long zblk_shrink_count(struct shrinker *s,
+				       struct shrink_control *sc)
+{
+	struct zblk *z = zblk_compat_shrinker_priv(s);
+	unsigned long n = zba_pages_freeable(z->pool);
+
+	return n ? n : SHRINK_EMPTY;
+}
+
+static unsigned long zblk_shrink_scan(struct shrinker *s,
+				      struct shrink_control *sc)
+{
+	struct zblk *z = zblk_compat_shrinker_priv(s);
+	unsigned long max = clamp(sc->nr_to_scan, 1UL, ZBLK_SHRINK_BATCH);
+	unsigned long freed = zblk_do_compact(z, max);
+
+	return freed ? freed : SHRINK_STOP;
+}
+
+/**
+ * zblk_shrinker_register() - start compacting under memory pressure.
+ * @z: an initialised device
+ *
+ * Context: process context, init_lock held for writing.
+ * Return: 0 or a negative errno.
+ */
+int zblk_shrinker_register(struct zblk *z)
+{
+	return zblk_compat_shrinker_register(&z->shrinker, zblk_shrink_count,
+					     zblk_shrink_scan, z,
+					     z->disk->disk_name);
+}
+
+/**
+ * zblk_shrinker_unregister() - stop; waits for shrinker calls in progress.
+ * @z: the device
+ *
+ * Context: process context, init_lock held for writing.
+ */
+void zblk_shrinker_unregister(struct zblk *z)
+{
+	zblk_compat_shrinker_unregister(&z->shrinker);
+}

@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * main.c - zblk module: devices, their life cycle and configuration.
+ *
+ * A device is created (num_devices at load, or hot_add) uninitialised, with
+ * no capacity. Writing disksize initialises it: table, allocator pool,
+ * compressor, bounce buffers, shrinker, then capacity. reset undoes all of
+ * it when nobody has the device open; hot_remove and module unload also
+ * delete the disk.
+ *
+ * Lock order (outermost first):
+ *   zblk_index_mutex (the device IDR; add/remove)
+ *   disk->open_mutex (taken alone, to check openers and set claim)
+ *   z->init_lock (configuration; init and reset take it for writing)
+ * I/O never takes init_lock (see struct zblk); zblkdev/io.c documents the
+ * data path's locks.
+ */
+#define pr_fmt(fmt) "zblk: " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/blkdev.h>
+#include <linux/idr.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/string.h>
+
+#include "zblkdev/zblk.h"
+#include "zblkdev/table.h"
+#include "alloc/zblk_alloc.h"
+#include "crypto/zblk_comp.h"
+#include "sysfs/zblk_sysfs.h"
+
+#define ZBLK_DEFAULT_ALGO	"lz4"
+
+static int zblk_major;
+static DEFINE_IDR(zblk_index_idr);
+/* Protects zblk_index_idr and device creation/removal. */
+static DEFINE_MUTEX(zblk_index_mutex);
+
+static unsigned int num_devices = 1;
+
+static int zblk_num_devices_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int n;
+
+	if (!val || kstrtouint(val, 10, &n) || n > ZBLK_MAX_DEVICES) {
+		pr_err("num_devices=%s is invalid: expected a number from 0 to %d\n",
+		       val ? val : "", ZBLK_MAX_DEVICES);
+		return -EINVAL;
+	}
+	*(unsigned int *)kp->arg = n;
+	return 0;
+}
+
+static const struct kernel_param_ops zblk_num_devices_ops = {
+	.set = zblk_num_devices_set,
+	.get = param_get_uint,
+};
+module_param_cb(num_devices, &zblk_num_devices_ops, &num_devices, 0444);
+MODULE_PARM_DESC(num_devices, "Number of zblk devices to create at load (0-64, default 1)");
+
+/**
+ * zblk_init_done() - has disksize been set?
+ * @z: the device
+ *
+ * Context: caller holds init_lock (either mode) for a stable answer.
+ * Return: true once initialised, until reset.
+ */
+bool zblk_init_done(struct zblk *z)
+{
+	return z->disksize != 0;
+}
+
+/**
+ * zblk_open_disk() - block device open: refused while reset/removal runs.
+ * @disk: the disk
+ *
+ * Context: the block layer holds disk->open_mutex.
+ * Return: 0 or -EBUSY.
+ */
+int zblk_open_disk(struct gendisk *disk)
+{
+	struct zblk *z = disk->private_data;
+
+	return z->claim ? -EBUSY : 0;
+}
+
+static const struct block_device_operations zblk_fops = {
+	.owner			= THIS_MODULE,
+	.submit_bio		= zblk_submit_bio,
+	.swap_slot_free_notify	= zblk_slot_free_notify,
+	ZBLK_COMPAT_FOPS,
+};
+
+/* Free everything disksize allocated. Context: init_lock held for writing. */
+static void zblk_free_config(struct zblk *z)
+{
+	zblk_shrinker_unregister(z);
+	if (z->bufs)
+		mempool_destroy(z->bufs);
+	if (!IS_ERR_OR_NULL(z->comp))
+		zblk_comp_destroy(z->comp);
+	if (z->pool)
+		zba_pool_destroy(z->pool);
+	vfree(z->table);
+	z->bufs = NULL;
+	z->comp = NULL;
+	z->pool = NULL;
+	z->table = NULL;
+	z->nr_units = 0;
+}
+
+/* Reset counters; mem_used_max starts again. */
+static void zblk_clear_stats(struct zblk *z)
+{
+	memset(&z->stats, 0, sizeof(z->stats));
+}
+
+/**
+ * zblk_set_disksize() - initialise the device with @size bytes.
+ * @z: the device
+ * @size: requested size; rounded up to a whole number of units
+ *
+ * Context: process context, may sleep; takes init_lock for writing.
+ * Return: 0; -EINVAL for 0 or a size whose units do not fit the table's
+ *	index; -EBUSY if already initialised; -ENOMEM.
+ */
+int zblk_set_disksize(struct zblk *z, u64 size)
+{
+	u64 units;
+	int ret;
+
+	if (!size || size > U64_MAX - ZBLK_UNIT_SIZE_MAX)
+		return -EINVAL;
+	down_write(&z->init_lock);
+	ret = -EBUSY;
+	if (zblk_init_done(z))
+		goto out;
+	units = DIV_ROUND_UP_ULL(size, z->unit_size);
+	ret = -EINVAL;
+	if (units > U32_MAX)
+		goto out;
+	size = units << z->unit_shift;
+
+	ret = -ENOMEM;
+	z->table = vzalloc(array_size(units, sizeof(struct zblk_entry)));
+	if (!z->table)
+		goto fail;
+	z->nr_units = units;
+	z->pool = zba_pool_create(z->disk->disk_name, z->unit_size);
+	if (!z->pool)
+		goto fail;
+	z->comp = zblk_comp_create(z->backend, z->level, z->unit_size);
+	if (IS_ERR(z->comp)) {
+		ret = PTR_ERR(z->comp);
+		goto fail;
+	}
+	ret = zblk_bufs_create(z);
+	if (ret)
+		goto fail;
+	ret = zblk_shrinker_register(z);
+	if (ret)
+		goto fail;
+	ret = zblk_compat_set_io_opt(z->disk, z->unit_size);
+	if (ret)
+		goto fail;
+	zblk_clear_stats(z);
+	z->disksize = size;
+	set_capacity_and_notify(z->disk, size >> SECTOR_SHIFT);
+	up_write(&z->init_lock);
+	pr_info("%s: %llu bytes, %u-byte units, %s\n", z->disk->disk_name,
+		size, z->unit_size, zblk_comp_name(z->comp));
+	return 0;
+fail:
+	zblk_free_config(z);
+out:
+	up_write(&z->init_lock);
+	return ret;
+}
+
+/*
+ * Drop all data and configuration made by disksize. Settings chosen
+ * before init (unit_size, comp_algorithm, level) are kept; mem_limit goes
+ * back to none, as zram does. Context: no I/O in flight (no openers).
+ */
+static void zblk_reset_device(struct zblk *z)
+{
+	down_write(&z->init_lock);
+	z->limit_pages = 0;
+	if (zblk_init_done(z)) {
+		set_capacity_and_notify(z->disk, 0);
+		z->disksize = 0;
+		zblk_free_config(z);
+	}
+	zblk_clear_stats(z);
+	up_write(&z->init_lock);
+}
+
+/* Claim the device for reset/removal. Return: 0, or -EBUSY if open. */
+static int zblk_claim(struct zblk *z, bool *was_claimed)
+{
+	int ret = 0;
+
+	mutex_lock(&z->disk->open_mutex);
+	if (disk_openers(z->disk))
+		ret = -EBUSY;
+	else if (was_claimed)
+		*was_claimed = z->claim;
+	else if (z->claim)
+		ret = -EBUSY;
+	if (!ret)
+		z->claim = true;
+	mutex_unlock(&z->disk->open_mutex);
+	return ret;
+}
+
+static void zblk_unclaim(struct zblk *z)
+{
+	mutex_lock(&z->disk->open_mutex);
+	z->claim = false;
+	mutex_unlock(&z->disk->open_mutex);
+}
+
+/**
+ * zblk_reset() - free all data and return to the uninitialised state.
+ * @z: the device
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EBUSY if the device is open or being reset/removed.
+ */
+int zblk_reset(struct zblk *z)
+{
+	int ret = zblk_claim(z, NULL);
+
+	if (ret)
+		return ret;
+	/* Write back whatever the page cache still holds for the disk. */
+	sync_blockdev(z->disk->part0);
+	zblk_reset_device(z);
+	zblk_unclaim(z);
+	return 0;
+}
+
+/**
+ * zblk_set_unit_size() - choose 4096 or 16384-byte units.
+ * @z: the device
+ * @unit_size: the size
+ *
+ * Context: process context; takes init_lock for writing.
+ * Return: 0, -EINVAL for another size, -EBUSY once initialised.
+ */
+int zblk_set_unit_size(struct zblk *z, unsigned int unit_size)
+{
+	int ret = 0;
+
+	if (unit_size != 4096 && unit_size != 16384)
+		return -EINVAL;
+	down_write(&z->init_lock);
+	if (zblk_init_done(z)) {
+		ret = -EBUSY;
+	} else {
+		z->unit_size = unit_size;
+		z->unit_shift = ilog2(unit_size);
+	}
+	up_write(&z->init_lock);
+	return ret;
+}
+
+/**
+ * zblk_set_algorithm() - choose the compression backend.
+ * @z: the device
+ * @name: backend name, without newline
+ *
+ * Choosing another backend drops a level set for the previous one.
+ * Context: process context; takes init_lock for writing.
+ * Return: 0, -EINVAL for an unknown name, -EBUSY once initialised.
+ */
+int zblk_set_algorithm(struct zblk *z, const char *name)
+{
+	const struct zblk_backend *be = zblk_comp_find(name);
+	int ret = 0;
+
+	if (!be)
+		return -EINVAL;
+	down_write(&z->init_lock);
+	if (zblk_init_done(z)) {
+		ret = -EBUSY;
+	} else if (be != z->backend) {
+		z->backend = be;
+		z->level = ZBLK_LEVEL_DEFAULT;
+	}
+	up_write(&z->init_lock);
+	return ret;
+}
+
+/**
+ * zblk_set_level() - set the compression level of the chosen backend.
+ * @z: the device
+ * @algo: backend the level is meant for, or NULL for the chosen one
+ * @level: the level, or ZBLK_LEVEL_DEFAULT
+ *
+ * Context: process context; takes init_lock for writing.
+ * Return: 0; -EINVAL if @algo is not the chosen backend, the backend takes
+ *	no level or @level is out of its range; -EBUSY once initialised.
+ */
+int zblk_set_level(struct zblk *z, const char *algo, int level)
+{
+	int ret = 0;
+
+	down_write(&z->init_lock);
+	if (zblk_init_done(z))
+		ret = -EBUSY;
+	else if (algo && zblk_comp_find(algo) != z->backend)
+		ret = -EINVAL;
+	else if (level != ZBLK_LEVEL_DEFAULT)
+		ret = zblk_comp_check_level(z->backend, level);
+	if (!ret)
+		z->level = level;
+	up_write(&z->init_lock);
+	return ret;
+}
+
+/**
+ * zblk_set_mem_limit() - limit the pool to @bytes (0: no limit).
+ * @z: the device
+ * @bytes: the limit, rounded up to pages
+ *
+ * Applies to later writes; stored data stays.
+ * Context: process context; takes init_lock for writing.
+ */
+void zblk_set_mem_limit(struct zblk *z, u64 bytes)
+{
+	u64 pages = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE);
+
+	down_write(&z->init_lock);
+	WRITE_ONCE(z->limit_pages, min_t(u64, pages, ULONG_MAX));
+	up_write(&z->init_lock);
+}
+
+/**
+ * zblk_reset_mem_used_max() - restart mem_used_max from the current size.
+ * @z: the device
+ *
+ * Context: process context; takes init_lock for reading.
+ * Return: 0.
+ */
+int zblk_reset_mem_used_max(struct zblk *z)
+{
+	down_read(&z->init_lock);
+	atomic_long_set(&z->stats.max_used_pages,
+			zblk_init_done(z) ? zba_total_pages(z->pool) : 0);
+	up_read(&z->init_lock);
+	return 0;
+}
+
+/**
+ * zblk_get_mm_stat() - snapshot for mm_stat.
+ * @z: the device
+ * @st: filled in
+ *
+ * Context: process context; takes init_lock for reading.
+ */
+void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
+{
+	struct zblk_stats *s = &z->stats;
+	u64 used = 0;
+
+	down_read(&z->init_lock);
+	if (zblk_init_done(z))
+		used = zba_total_pages(z->pool);
+	st->orig_data_size = atomic64_read(&s->units_stored) << z->unit_shift;
+	st->compr_data_size = atomic64_read(&s->compr_data_size);
+	st->mem_used_total = used << PAGE_SHIFT;
+	st->mem_limit = (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT;
+	st->mem_used_max = (u64)atomic_long_read(&s->max_used_pages) << PAGE_SHIFT;
+	st->same_pages = atomic64_read(&s->same_units);
+	st->pages_compacted = atomic64_read(&s->pages_compacted);
+	st->huge_pages = atomic64_read(&s->huge_units);
+	st->huge_pages_since = atomic64_read(&s->huge_units_since);
+	up_read(&z->init_lock);
+}
+
+/**
+ * zblk_add() - create one uninitialised device.
+ *
+ * Context: process context, may sleep; takes zblk_index_mutex.
+ * Return: the new device's id, or a negative errno (-ENOSPC when
+ *	ZBLK_MAX_DEVICES exist).
+ */
+int zblk_add(void)
+{
+	struct gendisk *disk;
+	struct zblk *z;
+	int ret;
+
+	z = kzalloc(sizeof(*z), GFP_KERNEL);
+	if (!z)
+		return -ENOMEM;
+	init_rwsem(&z->init_lock);
+	z->unit_size = ZBLK_UNIT_SIZE_DEFAULT;
+	z->unit_shift = ilog2(ZBLK_UNIT_SIZE_DEFAULT);
+	z->backend = zblk_comp_find(ZBLK_DEFAULT_ALGO);
+	z->level = ZBLK_LEVEL_DEFAULT;
+	if (!z->backend) {
+		ret = -EINVAL;
+		goto free_z;
+	}
+
+	mutex_lock(&zblk_index_mutex);
+	ret = idr_alloc(&zblk_index_idr, z, 0, ZBLK_MAX_DEVICES, GFP_KERNEL);
+	if (ret < 0)
+		goto unlock;
+	z->id = ret;
+
+	disk = zblk_compat_alloc_disk(ZBLK_BLOCK_SIZE, z->unit_size);
+	if (IS_ERR(disk)) {
+		ret = PTR_ERR(disk);
+		goto remove_id;
+	}
+	z->disk = disk;
+	disk->major = zblk_major;
+	disk->first_minor = z->id;
+	disk->minors = 1;
+	disk->flags |= GENHD_FL_NO_PART;
+	disk->fops = &zblk_fops;
+	disk->private_data = z;
+	snprintf(disk->disk_name, sizeof(disk->disk_name), "zblk%d", z->id);
+	set_capacity(disk, 0);
+
+	ret = device_add_disk(NULL, disk, zblk_disk_groups);
+	if (ret)
+		goto put_disk;
+	zblk_debugfs_add(z);
+	mutex_unlock(&zblk_index_mutex);
+	pr_info("added device %s\n", disk->disk_name);
+	return z->id;
+
+put_disk:
+	put_disk(disk);
+remove_id:
+	idr_remove(&zblk_index_idr, z->id);
+unlock:
+	mutex_unlock(&zblk_index_mutex);
+free_z:
+	kfree(z);
+	return ret;
+}
+
+/*
+ * Delete one device. Context: zblk_index_mutex held.
+ * Return: 0 or -EBUSY if the device is open.
+ */
+static int zblk_remove(struct zblk *z)
+{
+	bool reset_running;
+	int ret = zblk_claim(z, &reset_running);
+
+	if (ret)
+		return ret;
+	zblk_debugfs_remove(z);
+	if (!reset_running) {
+		sync_blockdev(z->disk->part0);
+		zblk_reset_device(z);
+	}
+	/* Removes the sysfs attributes; waits for a reset store running. */
+	del_gendisk(z->disk);
+	/* A disksize store may have slipped in before del_gendisk(). */
+	zblk_reset_device(z);
+	pr_info("removed device %s\n", z->disk->disk_name);
+	put_disk(z->disk);
+	kfree(z);
+	return 0;
+}
+
+/**
+ * zblk_remove_id() - hot_remove: delete device @id.
+ * @id: the device id
+ *
+ * Context: process context, may sleep; takes zblk_index_mutex.
+ * Return: 0, -ENODEV if there is no such device, -EBUSY if it is open.
+ */
+int zblk_remove_id(int id)
+{
+	struct zblk *z;
+	int ret = -ENODEV;
+
+	mutex_lock(&zblk_index_mutex);
+	z = idr_find(&zblk_index_idr, id);
+	if (z) {
+		ret = zblk_remove(z);
+		if (!ret)
+			idr_remove(&zblk_index_idr, id);
+	}
+	mutex_unlock(&zblk_index_mutex);
+	return ret;
+}
+
+static int zblk_remove_cb(int id, void *ptr, void *data)
+{
+	if (zblk_remove(ptr))
+		pr_err("zblk%d is busy at unload\n", id);
+	return 0;
+}
+
+static void zblk_destroy_devices(void)
+{
+	mutex_lock(&zblk_index_mutex);
+	idr_for_each(&zblk_index_idr, zblk_remove_cb, NULL);
+	idr_destroy(&zblk_index_idr);
+	mutex_unlock(&zblk_index_mutex);
+}
+
+static int __init zblk_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	zblk_major = register_blkdev(0, "zblk");
+	if (zblk_major <= 0) {
+		pr_err("cannot register a block major\n");
+		return -EBUSY;
+	}
+	zblk_debugfs_init();
+	ret = zblk_sysfs_init();
+	if (ret) {
+		pr_err("cannot register the zblk-control class: %d\n", ret);
+		goto out_debugfs;
+	}
+	for (i = 0; i < num_devices; i++) {
+		ret = zblk_add();
+		if (ret < 0) {
+			pr_err("cannot add device %u: %d\n", i, ret);
+			goto out_devices;
+		}
+	}
+	return 0;
+
+out_devices:
+	zblk_sysfs_exit();
+	zblk_destroy_devices();
+out_debugfs:
+	zblk_debugfs_exit();
+	unregister_blkdev(zblk_major, "zblk");
+	return ret;
+}
+
+static void __exit zblk_exit(void)
+{
+	/* No more hot_add/hot_remove, then remove every device. */
+	zblk_sysfs_exit();
+	zblk_destroy_devices();
+	zblk_debugfs_exit();
+	unregister_blkdev(zblk_major, "zblk");
+}
+
+module_init(zblk_init);
+module_exit(zblk_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Compressed RAM block device with a slot-per-block allocator");

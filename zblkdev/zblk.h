@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * zblk.h - the device core's interface (zblkdev/), used by sysfs/.
+ *
+ * One struct zblk per /dev/zblkN. docs/design.md describes the table, the
+ * unit sizes, partial writes and compaction; zblkdev/main.c the life cycle.
+ *
+ * Lock order (outermost first):
+ *   zblk_index_mutex (device list)
+ *   -> disk->open_mutex (claim) ... released before the next one is taken
+ *   zblk->init_lock (rw_semaphore: device configuration)
+ *   -> compression stream (per-CPU mutex, zblk_strm_get())
+ *   -> table entry bit lock (sleepable; try-locked in atomic context and by
+ *      compaction)
+ *   -> the allocator's internal spinlocks
+ */
+#ifndef ZBLK_H
+#define ZBLK_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/rwsem.h>
+#include <linux/mempool.h>
+#include "zblkdev/zblk_compat.h"
+
+struct zba_pool;
+struct zblk_comp;
+struct zblk_backend;
+struct gendisk;
+struct dentry;
+
+/* Block size the block layer sees, in every unit-size mode. */
+#define ZBLK_BLOCK_SHIFT	12
+#define ZBLK_BLOCK_SIZE		(1U << ZBLK_BLOCK_SHIFT)
+#define ZBLK_SECTORS_PER_BLOCK	(ZBLK_BLOCK_SIZE >> SECTOR_SHIFT)
+
+/* Unit sizes a device can use. */
+#define ZBLK_UNIT_SIZE_DEFAULT	4096U
+#define ZBLK_UNIT_SIZE_MAX	16384U
+
+/* Devices: at most this many at a time (num_devices and hot_add). */
+#define ZBLK_MAX_DEVICES	64
+
+/* Longest algorithm name comp_algorithm accepts. */
+#define ZBLK_ALGO_NAME_MAX	32
+
+struct zblk_entry;
+
+/**
+ * struct zblk_stats - counters, all atomic; zeroed by reset.
+ * @compr_data_size:	bytes of stored objects (raw units count unit_size)
+ * @units_stored:	units holding data (same-filled included)
+ * @same_units:		units stored as a fill value
+ * @huge_units:		units stored raw
+ * @huge_units_since:	units ever stored raw since init
+ * @pages_compacted:	pages freed by compaction (sysfs and shrinker)
+ * @failed_reads:	reads that failed (decompression error)
+ * @failed_writes:	writes that failed (allocation, mem_limit)
+ * @invalid_io:		bios beyond the device or not block aligned
+ * @notify_free:	swap_slot_free_notify calls
+ * @miss_free:		swap_slot_free_notify calls that found the entry locked
+ * @partial_writes:	unit writes done as read-modify-write
+ * @partial_discards:	discards/frees that covered only part of a unit
+ * @max_used_pages:	highest pool size seen, in pages
+ */
+struct zblk_stats {
+	atomic64_t compr_data_size;
+	atomic64_t units_stored;
+	atomic64_t same_units;
+	atomic64_t huge_units;
+	atomic64_t huge_units_since;
+	atomic64_t pages_compacted;
+	atomic64_t failed_reads;
+	atomic64_t failed_writes;
+	atomic64_t invalid_io;
+	atomic64_t notify_free;
+	atomic64_t miss_free;
+	atomic64_t partial_writes;
+	atomic64_t partial_discards;
+	atomic_long_t max_used_pages;
+};
+
+/**
+ * struct zblk - one compressed RAM block device.
+ * @disk:	the gendisk; private_data points back here
+ * @id:		N in zblkN
+ * @claim:	reset or removal in progress; open fails meanwhile.
+ *		Protected by disk->open_mutex.
+ * @init_lock:	protects the configuration below and init/reset. I/O does
+ *		not take it: bios only arrive while the device has capacity,
+ *		and reset/removal first make sure nobody has it open.
+ * @disksize:	size in bytes, 0 while not initialised. Protected by init_lock.
+ * @unit_size:	bytes per table entry (4096 or 16384). Protected by init_lock;
+ *		constant while initialised.
+ * @unit_shift:	log2(unit_size)
+ * @backend:	compression backend chosen. Protected by init_lock.
+ * @level:	level chosen or ZBLK_LEVEL_DEFAULT. Protected by init_lock.
+ * @limit_pages: mem_limit in pages, 0 for none. Written under init_lock,
+ *		read locklessly by writers.
+ * @table:	one entry per unit. Set at init, freed at reset (init_lock
+ *		held for writing, no I/O possible).
+ * @nr_units:	entries in @table
+ * @pool:	allocator pool; same life time as @table
+ * @comp:	compressor with per-CPU streams; same life time as @table
+ * @bufs:	unit-sized bounce buffers for partial units; same life time
+ * @shrinker:	compacts under memory pressure; registered while initialised
+ * @stats:	counters
+ * @debugfs_dir: /sys/kernel/debug/zblk/zblkN
+ */
+struct zblk {
+	struct gendisk *disk;
+	int id;
+	bool claim;
+
+	struct rw_semaphore init_lock;
+	u64 disksize;
+	unsigned int unit_size;
+	unsigned int unit_shift;
+	const struct zblk_backend *backend;
+	int level;
+	unsigned long limit_pages;
+
+	struct zblk_entry *table;
+	unsigned long nr_units;
+	struct zba_pool *pool;
+	struct zblk_comp *comp;
+	mempool_t *bufs;
+	struct zblk_compat_shrinker shrinker;
+
+	struct zblk_stats stats;
+	struct dentry *debugfs_dir;
+};
+
+/**
+ * struct zblk_mm_stat - a snapshot for mm_stat.
+ * @orig_data_size:	units stored * unit size, bytes
+ * @compr_data_size:	bytes of stored objects
+ * @mem_used_total:	bytes the pool holds
+ * @mem_limit:		bytes, 0 for none
+ * @mem_used_max:	bytes, highest pool size seen
+ * @same_pages:		same-filled units
+ * @pages_compacted:	pages freed by compaction
+ * @huge_pages:		units stored raw
+ * @huge_pages_since:	units ever stored raw
+ */
+struct zblk_mm_stat {
+	u64 orig_data_size;
+	u64 compr_data_size;
+	u64 mem_used_total;
+	u64 mem_limit;
+	u64 mem_used_max;
+	u64 same_pages;
+	u64 pages_compacted;
+	u64 huge_pages;
+	u64 huge_pages_since;
+};
+
+/* zblkdev/main.c: life cycle and configuration (called by sysfs/). */
+bool zblk_init_done(struct zblk *z);
+int zblk_set_disksize(struct zblk *z, u64 size);
+int zblk_reset(struct zblk *z);
+int zblk_set_unit_size(struct zblk *z, unsigned int unit_size);
+int zblk_set_algorithm(struct zblk *z, const char *name);
+int zblk_set_level(struct zblk *z, const char *algo, int level);
+void zblk_set_mem_limit(struct zblk *z, u64 bytes);
+int zblk_reset_mem_used_max(struct zblk *z);
+void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st);
+int zblk_add(void);
+int zblk_remove_id(int id);
+
+/* zblkdev/compact.c */
+long zblk_compact(struct zblk *z);
+int zblk_shrinker_register(struct zblk *z);
+void zblk_shrinker_unregister(struct zblk *z);
+
+#endif /* ZBLK_H */
