@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Rig self-test: tools/guest-run must pass a good script and fail a script
+# that fails, hangs, makes the kernel WARN, or crashes the kernel. Runs on one
+# kernel (ZBLK_RIG_KERNEL, default 6.1) with the stand-in zblk.ko from
+# tests/rig/mod/, so that it tests the rig apart from the device code.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+. tools/lib/kernels.sh
+
+kernel=${ZBLK_RIG_KERNEL:-6.1}
+rel=$(zblk_kernel_release "$kernel")
+kdir=$(zblk_kernel_headers "$kernel")
+out=$top/build/rig/$rel
+mkdir -p "$out"
+cp tests/rig/mod/Kbuild tests/rig/mod/*.c "$out/"
+echo "rig-selftest: building the rig modules for $rel"
+if ! make -C "$kdir" M="$out" W=1 modules >"$out/build.log" 2>&1 || grep -E 'warning:|error:' "$out/build.log"; then
+	cat "$out/build.log"
+	echo "rig-selftest: building tests/rig/mod failed"
+	exit 1
+fi
+
+data=$out/rig-data.bin
+head -c 300000 /dev/urandom >"$data"
+(cd "$out" && sha256sum rig-data.bin >rig-data.bin.sha256)
+
+failed=0
+# expect NAME STATUS [guest-run options...]
+expect() {
+	local name=$1 want=$2 got=0 t0
+	shift 2
+	t0=$(date +%s)
+	tools/guest-run --kernel "$kernel" --quiet-boot --module "$out/zblk.ko" "$@" \
+		"tests/rig/$name.sh" >"$out/$name.log" 2>&1 || got=$?
+	if [ "$got" = "$want" ]; then
+		echo "rig-selftest: ok   $name.sh -> exit $got as expected ($(( $(date +%s) - t0 ))s)"
+	else
+		echo "rig-selftest: FAIL $name.sh -> exit $got, expected $want; its output:"
+		sed 's/^/    /' "$out/$name.log"
+		failed=1
+	fi
+}
+
+expect ok 0 --file "$data" --file "$data.sha256"
+expect fail 1
+expect hang 124 --timeout 45
+expect warn 126 --file "$out/zblk_rig_warn.ko"
+expect panic 125
+# The scan must print the offending line, and the hang must keep its log.
+grep -q 'WARNING:.*rig_warn' "$out/warn.log" || { echo "rig-selftest: the warn run did not print the WARNING line"; failed=1; }
+grep -q 'console log kept: ' "$out/hang.log" || { echo "rig-selftest: the hang run did not report its console log"; failed=1; }
+exit $failed
