@@ -159,6 +159,41 @@ _zblk_arm64_prog_files() {
 	done
 }
 
+# zblk_arm64_kernel WHAT NAME: the rig's view of the arm64-16k kernel, for
+# tools/lib/kernels.sh. NAME is 6.12-arm64-16k (the series, newest version),
+# arm64-16k, or a full release (6.12.117+deb12-arm64-16k). WHAT is release,
+# headers, image or modules. Fetches the kernel first when needed.
+zblk_arm64_kernel() {
+	local what=$1 name=$2 rel
+	case "$name" in
+	arm64-16k|"$ZBLK_ARM64_SERIES-$ZBLK_ARM64_FLAVOUR") ;;
+	*[0-9]+deb*-"$ZBLK_ARM64_FLAVOUR")
+		if [ -z "${ZBLK_ARM64_VERSION:-}" ] && [ ! -s "$ZBLK_ARM64_CACHE/version" ]; then
+			ZBLK_ARM64_VERSION=${name%-"$ZBLK_ARM64_FLAVOUR"}
+		fi ;;
+	*)
+		_zblk_arm64_log "unknown arm64 kernel '$name' (use $ZBLK_ARM64_SERIES-$ZBLK_ARM64_FLAVOUR)"
+		return 1 ;;
+	esac
+	zblk_arm64_fetch || return 1
+	rel=$(zblk_arm64_release) || return 1
+	case "$name" in
+	*+deb*)
+		if [ "$name" != "$rel" ]; then
+			_zblk_arm64_log "kernel $name requested but $ZBLK_ARM64_CACHE holds $rel" \
+				"(rm -rf $ZBLK_ARM64_CACHE and set ZBLK_ARM64_VERSION to switch)"
+			return 1
+		fi ;;
+	esac
+	case "$what" in
+	release) echo "$rel" ;;
+	headers) zblk_arm64_headers ;;
+	image) zblk_arm64_image ;;
+	modules) zblk_arm64_modules ;;
+	*) _zblk_arm64_log "zblk_arm64_kernel: bad request '$what'"; return 1 ;;
+	esac
+}
+
 # _zblk_arm64_kbuild VERSION: directory of the amd64 linux-kbuild-VERSION
 # (installed, or downloaded and unpacked into the cache).
 _zblk_arm64_kbuild() {
@@ -323,7 +358,8 @@ zblk_arm64_fetch() {
 	v=$(zblk_arm64_version) || return 1
 	stamp="$ZBLK_ARM64_CACHE/.complete-$v"
 	if [ -e "$stamp" ]; then
-		_zblk_arm64_prog_files >/dev/null && return 0
+		_zblk_arm64_prog_files >/dev/null &&
+			[ -s "$root/lib/modules/$v-$ZBLK_ARM64_FLAVOUR/modules.dep" ] && return 0
 		rm -f "$stamp"
 	fi
 	_zblk_arm64_log "preparing arm64-16k kernel $v and arm64 guest programs in $ZBLK_ARM64_CACHE"
@@ -340,6 +376,9 @@ zblk_arm64_fetch() {
 		dpkg -x "$deb" "$root" || return 1
 	done
 	_zblk_arm64_fix_headers "$v" || return 1
+	# modules.dep for the whole tree, so that `modprobe -d ROOT -D` works
+	_zblk_arm64_log "depmod over the arm64 modules"
+	depmod -b "$root" "$v-$ZBLK_ARM64_FLAVOUR" || return 1
 	_zblk_arm64_fetch_libs || return 1
 	_zblk_arm64_check_progs || return 1
 	echo "$v" >"$ZBLK_ARM64_CACHE/version"
