@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# guest-run: --timeout 600
+# guest-run: --timeout 600 --file @CORPUS@
 #
 # 01-load: loading and unloading zblk.
 # - num_devices=0,1,2,4 (and the default, 1) create exactly that many

@@ -140,17 +140,25 @@ zb_unload() {
 
 zb_attr() { cat "/sys/block/$1/$2"; }
 
+# zb_write ATTR VALUE: write "VALUE\n" to ATTR in a single write(2), as
+# `echo VALUE > ATTR` does; on failure print the error with its errno text
+# (dd names it, the shell's echo may not) and return non-zero
+zb_write() {
+	printf '%s\n' "$2" | dd of="$1" bs=4096 count=1 2>&1 >/dev/null | grep -Ev 'records|bytes' | grep .
+	# grep's status says whether dd complained; invert it
+	[ $? -ne 0 ]
+}
+
 # zb_write_ok ATTR VALUE: the write must succeed
 zb_write_ok() {
 	local err
-	err=$( { printf '%s\n' "$2" >"$1"; } 2>&1) ||
-		zb_fail "writing '$2' to $1 failed: $err"
+	err=$(zb_write "$1" "$2") || zb_fail "writing '$2' to $1 failed: $err"
 	true
 }
 
 # zb_try_write ATTR VALUE: 0 if the write succeeded (no output)
 zb_try_write() {
-	{ printf '%s\n' "$2" >"$1"; } 2>/dev/null
+	zb_write "$1" "$2" >/dev/null
 }
 
 # zb_write_bad ATTR VALUE [SHOW]: writing VALUE must fail, and SHOW (a file
@@ -175,7 +183,7 @@ zb_write_bad() {
 zb_write_err() {
 	local attr=$1 val=$2 want=$3 show=${4:-$1} before after err
 	before=$(cat "$show" 2>/dev/null)
-	if err=$( { printf '%s\n' "$val" >"$attr"; } 2>&1); then
+	if err=$(zb_write "$attr" "$val"); then
 		zb_fail "writing '$val' to $attr succeeded; it must fail with '$want'"
 	fi
 	case "$err" in
