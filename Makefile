@@ -38,8 +38,9 @@ deps:
 tools:
 	$(MAKE) -C tools
 
+# make check CHECK_ARGS="--kernel 6.1 --only '0*'" passes options to tests/run.
 check: deps
-	@tests/run
+	@tests/run $(CHECK_ARGS)
 
 demo: deps
 	@tools/demo
