@@ -36,9 +36,11 @@ struct zba_pool;
  * @blocks:		blocks of this type now
  * @objs_allocated:	slots in those blocks (blocks * slots_per_block)
  * @objs_used:		slots holding an object
- * @pages:		pages held by this type (blocks * pages_per_block)
+ * @pages:		pages held by this type now; a block's pages exist only
+ *			while a used slot touches them, so this is at most
+ *			blocks * pages_per_block
  * @pages_freeable:	pages compaction could free if it packed every object
- *			of this type into as few blocks as possible
+ *			of this type into as few blocks (and pages) as possible
  * @occupancy:		blocks by fullness: [0] <25%, [1] 25-50%, [2] 50-75%,
  *			[3] 75-<100%, [4] full
  */
@@ -81,8 +83,10 @@ void zba_pool_destroy(struct zba_pool *pool);
  *	the call sleeps only if @gfp allows it
  * @handle: on success, the new handle
  *
- * Context: any context the block layer calls a bio-based driver in, if @gfp
- *	fits that context. Takes the type's spinlock.
+ * Context: process context or atomic context (spinlocks held, preemption
+ *	off) if @gfp fits it; not from hard or soft interrupts. Takes the
+ *	type's spinlock; page, descriptor and id allocations happen with no
+ *	allocator lock held.
  * Return: 0, -EINVAL for size 0 or above unit_size, -ENOMEM when pages or
  *	metadata could not be allocated.
  */
@@ -90,8 +94,10 @@ int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
 	      unsigned long *handle);
 
 /**
- * zba_free() - free a slot. Empty blocks are returned to the page allocator.
- * Context: any; never sleeps.
+ * zba_free() - free a slot. Pages no used slot touches any more, and blocks
+ * left empty, go back to the page allocator at once.
+ * Context: process or atomic context (e.g. swap_slot_free_notify), not
+ *	interrupts; never sleeps.
  */
 void zba_free(struct zba_pool *pool, unsigned long handle);
 
@@ -105,8 +111,8 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 
 /**
  * zba_read_begin() - get a pointer to the first @len bytes of an object.
- * @local_copy: a buffer of at least @len bytes, used when the object spans
- *	two pages of its block (it is then copied there once)
+ * @local_copy: a buffer of at least @len bytes, used when the object's slot
+ *	spans two or more pages of its block (it is then copied there once)
  *
  * Must be paired with zba_read_end(). Between the two the caller may not
  * sleep (the page may be mapped with kmap_local_page()).
@@ -164,9 +170,11 @@ typedef bool (*zba_move_fn)(void *ctx, u32 owner, unsigned long handle);
 
 /**
  * zba_move() - move one object out of a block that compaction isolated.
- * Copies the object into a slot of the same type in another, fuller block
- * and frees the old slot. Never allocates new blocks.
- * Context: any; never sleeps. The caller holds the owner's lock.
+ * Copies the object into a slot of the same type in the fullest other block
+ * and frees the old slot. Never allocates new blocks; may add a page to the
+ * receiving block with GFP_NOWAIT (no reclaim, no reserves).
+ * Context: process or atomic context; never sleeps. The caller holds the
+ *	owner's lock. Only objects of a block isolated by zba_compact() move.
  * Return: the new handle, or 0 if no other block of the type has room (the
  *	object stays where it is and @handle remains valid).
  */

@@ -1,0 +1,1172 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zblk_alloc.c - zblk's slot-per-block allocator for compressed units.
+ *
+ * Memory is taken in blocks. A block of type T is a run of T.pages order-0
+ * pages that is split into T.slots equal slots of T.slot_size bytes; an
+ * object of n bytes goes into a slot of the smallest type whose slot holds n.
+ * docs/allocator.md has the measurements behind the choices below.
+ *
+ * Pages, not high-order allocations. A block's pages are separate order-0
+ * pages (no vmap, no compound page), so allocation never depends on free
+ * high-order memory, which is scarce exactly when a swap device is needed. An
+ * object may straddle a page boundary inside its block: zba_write() copies
+ * it in pieces (one kmap_local_page() per page) and zba_read_begin() returns
+ * a pointer into the page when the slot lies in one page and copies the
+ * object into the caller's buffer otherwise, as zsmalloc does. Copying costs
+ * one memcpy of the object, far less than decompressing it.
+ *
+ * Pages on demand. A block's pages are allocated when the first slot that
+ * touches them is taken and freed as soon as no used slot touches them, and
+ * a block takes its lowest free slot first. So the unused end of a type's
+ * last, partly filled block costs at most one partly used page rather than
+ * half a block: blocks can be large (up to 128 KiB) and slot sizes finely
+ * spaced without paying for it at rest, and scattered frees give back every
+ * page none of whose slots is in use, even without compaction. A block with
+ * no used slot is freed with its metadata at once.
+ *
+ * The type table is derived when a pool is created, for its unit size and
+ * PAGE_SIZE, by zba_build_table(): candidate slot sizes are s = p*PAGE_SIZE/n
+ * rounded down to 8 bytes (for p pages and n slots, so nearly nothing is lost
+ * at a block's end), and a dynamic programme picks the subset that minimises
+ * the expected waste for a model of stored data: internal waste (slot minus
+ * object), block-end waste, and half a page per type in use (its partly used
+ * page). The model stores ZBA_MODEL_BYTES (16 MiB) of compressed data, 80%
+ * of the bytes spread evenly over log(size) from unit/16 to unit and 20% over
+ * log(size) from 32 bytes to unit. More data than that only makes the
+ * per-type term smaller. For 4 KiB pages this gives about 120 types for 4 KiB
+ * units and 130 for 16 KiB units, 1-3% apart where the bytes are.
+ *
+ * Handles: (block id << ZBA_ID_SHIFT) | (type << ZBA_SLOT_BITS) | slot. The
+ * block id comes from the pool's xarray (ids start at 1, so 0 is never a
+ * handle) and maps to the block's descriptor; the type and slot need no
+ * lookup. 64-bit only.
+ *
+ * Per-object metadata: the owner (u32) and one bit in the block's used-slot
+ * bitmap, in the block's descriptor, not in the slot; the descriptor adds
+ * about 40 bytes plus 8 per page to each block.
+ *
+ * Locking. Each type has one spinlock, type->lock, guarding its block lists,
+ * counters and every block descriptor's mutable fields (used bitmap, owners,
+ * page array, counters, list position). Blocks are kept on lists by fullness
+ * (16 fill levels and full); allocation takes the fullest non-full block so
+ * that sparse blocks drain, compaction isolates the sparsest. Pages,
+ * descriptors and block ids are allocated with the caller's gfp with no lock
+ * held, then the lock is retaken and the choice redone. Nothing sleeps under
+ * the lock and nothing is freed to the page allocator under it. The object's
+ * bytes are guarded by the caller (its owner lock), not by type->lock.
+ * pool->compact_lock (a mutex, only ever try-locked) lets one compaction run
+ * per pool; it is held while the caller's move callback runs, which takes the
+ * owner's lock (try-lock) and then type->lock in zba_move().
+ *
+ * Lock order: pool->compact_lock -> (caller's owner lock) -> type->lock ->
+ * xarray lock (taken inside xa_* calls, never under type->lock here).
+ */
+#define pr_fmt(fmt) "zblk_alloc: " fmt
+
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/bitops.h>
+#include <linux/bug.h>
+#include <linux/cache.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/printk.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/types.h>
+#include <linux/xarray.h>
+
+#include "zblk_alloc.h"
+
+#if BITS_PER_LONG != 64
+#error "zblk_alloc needs 64-bit handles (BITS_PER_LONG == 64)"
+#endif
+
+#define ZBA_SLOT_BITS		9
+#define ZBA_MAX_SLOTS		(1U << ZBA_SLOT_BITS)
+#define ZBA_TYPE_BITS		8
+#define ZBA_ID_SHIFT		(ZBA_SLOT_BITS + ZBA_TYPE_BITS)
+#define ZBA_SLOT_MASK		(ZBA_MAX_SLOTS - 1)
+#define ZBA_TYPE_MASK		((1U << ZBA_TYPE_BITS) - 1)
+
+#define ZBA_MIN_SLOT		32
+#define ZBA_ALIGN		8
+#define ZBA_MIN_UNIT		1024
+#define ZBA_MAX_UNIT		65536
+/* A block is at most this many bytes, or 4 units if that is more. */
+#define ZBA_BLOCK_BYTES		(128 * 1024)
+/* Most pages one slot can touch. */
+#define ZBA_MAX_SPAN		(ZBA_MAX_UNIT / PAGE_SIZE + 2)
+
+/* Fill levels: 0..15 for blocks with a free slot, ZBA_FULL for full ones. */
+#define ZBA_LEVELS		16
+#define ZBA_FULL		ZBA_LEVELS
+#define ZBA_NR_LISTS		(ZBA_LEVELS + 1)
+
+/* The data model the type table is optimised for (see the top comment). */
+#define ZBA_MODEL_BYTES		(16UL << 20)
+#define ZBA_MODEL_SHIFT		32
+#define ZBA_MAX_OPTS		4
+
+static_assert(ZBA_MAX_TYPES <= (1U << ZBA_TYPE_BITS));
+
+/**
+ * struct zba_block - descriptor of one block (allocated with the caller's gfp).
+ * @list: position in its type's @lists by fill level; empty while isolated
+ *	(protected by type->lock)
+ * @id: index in pool->blocks, constant
+ * @nr_used: slots in use (protected by type->lock)
+ * @nr_pages: pages present in @pages (protected by type->lock)
+ * @level: fill level, ZBA_FULL when full (protected by type->lock)
+ * @isolated: taken off the lists by compaction; no slot is allocated in it
+ *	and compaction, not zba_free(), frees it (protected by type->lock)
+ * @type: index of the block's type, constant
+ * @pages: the block's pages, NULL where no used slot touches a page
+ *	(protected by type->lock; an entry touched by a used slot is stable)
+ *
+ * After @pages[type->pages] come the used-slot bitmap and the owners (u32
+ * per slot, meaningful for used slots), both protected by type->lock.
+ */
+struct zba_block {
+	struct list_head list;
+	u32 id;
+	u16 nr_used;
+	u16 nr_pages;
+	u8 level;
+	bool isolated;
+	u8 type;
+	struct page *pages[];
+};
+
+/**
+ * struct zba_type - one slot size.
+ * @lock: guards everything below marked so, and the type's block descriptors
+ * @lists: blocks by fill level, [ZBA_FULL] full ones (protected by @lock)
+ * @nr_level: blocks per fill level, isolated ones included (protected by @lock)
+ * @nr_blocks: blocks of this type (protected by @lock)
+ * @nr_used: objects stored (protected by @lock, read locklessly)
+ * @nr_pages: pages present (protected by @lock, read locklessly)
+ * @slot_size: bytes per slot
+ * @slots: slots per block
+ * @pages: pages per block
+ * @index: the type's index in the pool's table
+ * @meta_size: bytes of one block descriptor
+ */
+struct zba_type {
+	spinlock_t lock;
+	struct list_head lists[ZBA_NR_LISTS];
+	unsigned long nr_level[ZBA_NR_LISTS];
+	unsigned long nr_blocks;
+	unsigned long nr_used;
+	unsigned long nr_pages;
+	unsigned int slot_size;
+	unsigned int slots;
+	unsigned int pages;
+	unsigned int index;
+	size_t meta_size;
+} ____cacheline_aligned_in_smp;
+
+/**
+ * struct zba_pool - a pool.
+ * @name: for messages
+ * @unit_size: largest object
+ * @nr_types: entries in @types
+ * @huge_size: see zba_huge_size()
+ * @blocks: block id -> struct zba_block (its own lock)
+ * @total_pages: pages held by all types
+ * @compact_lock: one compaction at a time (only try-locked)
+ * @compact_next: type where the next compaction starts (protected by
+ *	@compact_lock)
+ * @move_pages: pages zba_move() allocated, to net them out of compaction's
+ *	count
+ * @size_to_type: type index for an object of 8*k-7..8*k bytes, k = 1..unit/8
+ * @types: the type table, by increasing slot size
+ */
+struct zba_pool {
+	char name[32];
+	unsigned int unit_size;
+	unsigned int nr_types;
+	unsigned int huge_size;
+	struct xarray blocks;
+	atomic_long_t total_pages;
+	struct mutex compact_lock;
+	unsigned int compact_next;
+	atomic_long_t move_pages;
+	u8 *size_to_type;
+	struct zba_type types[];
+};
+
+/* ---- type table ---------------------------------------------------------- */
+
+/**
+ * struct zba_desc - one row of a type table.
+ * @slot_size: bytes per slot (a multiple of ZBA_ALIGN)
+ * @slots: slots per block
+ * @pages: pages per block
+ */
+struct zba_desc {
+	unsigned int slot_size;
+	unsigned int slots;
+	unsigned int pages;
+};
+
+/* One (pages, slots) way of making a slot size, kept if it wastes less. */
+struct zba_opt {
+	u16 slots;
+	u8 pages;
+};
+
+struct zba_dp {
+	unsigned int k_max;		/* unit / 8 */
+	u64 *cnt;			/* prefix sums of model object counts */
+	u64 *bytes;			/* prefix sums of model bytes */
+	u64 *cost;			/* best cost of a table ending at 8k */
+	u16 *prev;			/* previous slot size / 8 in that table */
+	u8 *choice;			/* index into opts[k] */
+	u8 *nr_opts;
+	struct zba_opt (*opts)[ZBA_MAX_OPTS];
+};
+
+static unsigned int zba_max_block_pages(unsigned int unit)
+{
+	return max_t(unsigned int, 1,
+		     max_t(unsigned int, ZBA_BLOCK_BYTES, 4 * unit) / PAGE_SIZE);
+}
+
+/* Record (@p, @n) for slot size 8 * @k if it loses less at the block end. */
+static void zba_add_opt(struct zba_dp *dp, unsigned int k, unsigned int p,
+			unsigned int n)
+{
+	unsigned int nr = dp->nr_opts[k];
+	struct zba_opt *o = dp->opts[k];
+	u64 tail = (u64)p * PAGE_SIZE - (u64)n * 8 * k;
+	struct zba_opt *last = nr ? &o[nr - 1] : NULL;
+
+	if (last) {
+		u64 ltail = (u64)last->pages * PAGE_SIZE -
+			    (u64)last->slots * 8 * k;
+
+		/* Keep it only if tail/p improves: tail * lp < ltail * p. */
+		if (tail * last->pages >= ltail * p)
+			return;
+		if (last->pages == p || nr == ZBA_MAX_OPTS) {
+			last->pages = p;
+			last->slots = n;
+			return;
+		}
+	}
+	o[nr].pages = p;
+	o[nr].slots = n;
+	dp->nr_opts[k] = nr + 1;
+}
+
+static void zba_gen_candidates(struct zba_dp *dp, unsigned int unit)
+{
+	unsigned int pmax = zba_max_block_pages(unit);
+	unsigned int p, n;
+
+	for (p = 1; p <= pmax; p++) {
+		u64 bytes = (u64)p * PAGE_SIZE;
+
+		for (n = 1; n <= ZBA_MAX_SLOTS; n++) {
+			u64 s = div_u64(bytes, n) & ~(u64)(ZBA_ALIGN - 1);
+
+			if (s > unit)
+				continue;
+			if (s < ZBA_MIN_SLOT)
+				break;
+			zba_add_opt(dp, s / 8, p, n);
+		}
+		/* The unit itself, even if no p * PAGE_SIZE / n hits it. */
+		if (bytes >= unit && bytes / unit <= ZBA_MAX_SLOTS)
+			zba_add_opt(dp, unit / 8, p, bytes / unit);
+	}
+}
+
+/*
+ * Model object counts per 8-byte size step k (objects of 8k-7..8k bytes):
+ * bytes per unit of log(size) are 4 everywhere plus 4*L from unit/16 up (L =
+ * log2(unit/32)), i.e. 20% / 80% of the bytes; objects per step are that
+ * density / k^2.
+ */
+static void zba_model(struct zba_dp *dp, unsigned int unit)
+{
+	unsigned int l = ilog2(unit / ZBA_MIN_SLOT);
+	unsigned int k;
+
+	dp->cnt[0] = 0;
+	dp->bytes[0] = 0;
+	for (k = 1; k <= dp->k_max; k++) {
+		u64 d = 4 + (8 * k >= unit / 16 ? 4 * l : 0);
+		u64 c = div_u64(d << ZBA_MODEL_SHIFT, k * k);
+
+		dp->cnt[k] = dp->cnt[k - 1] + c;
+		dp->bytes[k] = dp->bytes[k - 1] + c * (8 * k - 4);
+	}
+}
+
+/* Expected waste (model units) of types at 8*k0 (or none) and 8*k. */
+static u64 zba_step_cost(struct zba_dp *dp, unsigned int k0, unsigned int k,
+			 const struct zba_opt *o, u64 per_type)
+{
+	u64 s = 8 * k;
+	u64 n = dp->cnt[k] - dp->cnt[k0];
+	u64 internal = s * n - (dp->bytes[k] - dp->bytes[k0]);
+	u64 tail = (u64)o->pages * PAGE_SIZE - (u64)o->slots * s;
+
+	return internal + div_u64(n * tail, o->slots) + per_type;
+}
+
+static void zba_dp_run(struct zba_dp *dp)
+{
+	/* Half a page per type, scaled from ZBA_MODEL_BYTES to model units. */
+	u64 per_type = (PAGE_SIZE / 2) * div_u64(dp->bytes[dp->k_max],
+						 ZBA_MODEL_BYTES);
+	unsigned int k, i;
+	int k0, lo;
+
+	dp->cost[0] = 0;
+	for (k = 1; k <= dp->k_max; k++) {
+		dp->cost[k] = U64_MAX;
+		if (!dp->nr_opts[k])
+			continue;
+		/*
+		 * The next smaller slot is at least half this one; only slots
+		 * of up to 2 * ZBA_MIN_SLOT may be the smallest type.
+		 */
+		lo = 8 * k <= 2 * ZBA_MIN_SLOT ? 0 : DIV_ROUND_UP(k, 2);
+		for (k0 = k - 1; k0 >= lo; k0--) {
+			if (dp->cost[k0] == U64_MAX)
+				continue;
+			for (i = 0; i < dp->nr_opts[k]; i++) {
+				u64 c = dp->cost[k0] +
+					zba_step_cost(dp, k0, k, &dp->opts[k][i],
+						      per_type);
+
+				if (c < dp->cost[k]) {
+					dp->cost[k] = c;
+					dp->prev[k] = k0;
+					dp->choice[k] = i;
+				}
+			}
+		}
+	}
+}
+
+/**
+ * zba_build_table() - derive the type table for @unit and PAGE_SIZE.
+ * @unit: unit size (the largest object); a multiple of 1024 up to 65536
+ * @out: room for ZBA_MAX_TYPES rows, filled by increasing slot size
+ *
+ * Context: process context, may sleep.
+ * Return: number of rows, -ENOMEM, or -E2BIG if the table would not fit.
+ */
+static int zba_build_table(unsigned int unit, struct zba_desc *out)
+{
+	struct zba_dp dp = { .k_max = unit / 8 };
+	unsigned int n = dp.k_max + 1, k, nr = 0;
+	int ret = -ENOMEM;
+	void *mem;
+	size_t sz;
+
+	sz = n * (3 * sizeof(u64) + sizeof(u16) + 2 * sizeof(u8) +
+		  sizeof(*dp.opts));
+	mem = kvzalloc(sz, GFP_KERNEL);
+	if (!mem)
+		return -ENOMEM;
+	dp.cnt = mem;
+	dp.bytes = dp.cnt + n;
+	dp.cost = dp.bytes + n;
+	dp.opts = (void *)(dp.cost + n);
+	dp.prev = (void *)(dp.opts + n);
+	dp.choice = (void *)(dp.prev + n);
+	dp.nr_opts = dp.choice + n;
+
+	zba_gen_candidates(&dp, unit);
+	if (!dp.nr_opts[dp.k_max])
+		goto out;	/* cannot happen: p = pmax holds a unit */
+	zba_model(&dp, unit);
+	zba_dp_run(&dp);
+	if (dp.cost[dp.k_max] == U64_MAX)
+		goto out;
+	ret = -E2BIG;
+	for (k = dp.k_max; k; k = dp.prev[k]) {
+		if (nr == ZBA_MAX_TYPES)
+			goto out;
+		out[nr].slot_size = 8 * k;
+		out[nr].slots = dp.opts[k][dp.choice[k]].slots;
+		out[nr].pages = dp.opts[k][dp.choice[k]].pages;
+		nr++;
+	}
+	/* Reverse into increasing slot size. */
+	for (k = 0; k < nr / 2; k++)
+		swap(out[k], out[nr - 1 - k]);
+	ret = nr;
+out:
+	kvfree(mem);
+	return ret;
+}
+
+/* ---- blocks and slots ---------------------------------------------------- */
+
+static unsigned long *zba_used(struct zba_type *t, struct zba_block *b)
+{
+	return (unsigned long *)&b->pages[t->pages];
+}
+
+static u32 *zba_owners(struct zba_type *t, struct zba_block *b)
+{
+	return (u32 *)(zba_used(t, b) + BITS_TO_LONGS(t->slots));
+}
+
+static unsigned long zba_mkhandle(struct zba_type *t, struct zba_block *b,
+				  unsigned int slot)
+{
+	return ((unsigned long)b->id << ZBA_ID_SHIFT) |
+	       (t->index << ZBA_SLOT_BITS) | slot;
+}
+
+static struct zba_type *zba_htype(struct zba_pool *pool, unsigned long handle)
+{
+	unsigned int i = (handle >> ZBA_SLOT_BITS) & ZBA_TYPE_MASK;
+
+	if (WARN_ON_ONCE(i >= pool->nr_types))
+		return NULL;
+	return &pool->types[i];
+}
+
+static unsigned int zba_hslot(unsigned long handle)
+{
+	return handle & ZBA_SLOT_MASK;
+}
+
+static struct zba_block *zba_hblock(struct zba_pool *pool, unsigned long handle)
+{
+	return xa_load(&pool->blocks, handle >> ZBA_ID_SHIFT);
+}
+
+/* First and last page index that slot @slot of @t touches. */
+static void zba_slot_pages(struct zba_type *t, unsigned int slot,
+			   unsigned int *first, unsigned int *last)
+{
+	size_t off = (size_t)slot * t->slot_size;
+
+	*first = off >> PAGE_SHIFT;
+	*last = (off + t->slot_size - 1) >> PAGE_SHIFT;
+}
+
+/* Does any used slot of @b touch page @pg? */
+static bool zba_page_in_use(struct zba_type *t, struct zba_block *b,
+			    unsigned int pg)
+{
+	unsigned int lo = ((size_t)pg << PAGE_SHIFT) / t->slot_size;
+	unsigned int hi = (((size_t)(pg + 1) << PAGE_SHIFT) - 1) / t->slot_size;
+
+	hi = min(hi, t->slots - 1);
+	return find_next_bit(zba_used(t, b), hi + 1, lo) <= hi;
+}
+
+static unsigned int zba_level(struct zba_type *t, unsigned int used)
+{
+	return used == t->slots ? ZBA_FULL : used * ZBA_LEVELS / t->slots;
+}
+
+/* Move @b to the list for its fill level. Caller holds t->lock. */
+static void zba_relevel(struct zba_type *t, struct zba_block *b)
+{
+	unsigned int level = zba_level(t, b->nr_used);
+
+	if (level != b->level) {
+		t->nr_level[b->level]--;
+		t->nr_level[level]++;
+		b->level = level;
+		if (!b->isolated)
+			list_move(&b->list, &t->lists[level]);
+	}
+}
+
+/* The fullest block with a free slot, or NULL. Caller holds t->lock. */
+static struct zba_block *zba_fullest(struct zba_type *t)
+{
+	int level;
+
+	for (level = ZBA_LEVELS - 1; level >= 0; level--) {
+		if (!list_empty(&t->lists[level]))
+			return list_first_entry(&t->lists[level],
+						struct zba_block, list);
+	}
+	return NULL;
+}
+
+/* The sparsest block, or NULL. Caller holds t->lock. */
+static struct zba_block *zba_sparsest(struct zba_type *t)
+{
+	int level;
+
+	for (level = 0; level < ZBA_LEVELS; level++) {
+		if (!list_empty(&t->lists[level]))
+			return list_last_entry(&t->lists[level],
+					       struct zba_block, list);
+	}
+	return NULL;
+}
+
+/* Pages @b lacks for slot @slot. Caller holds t->lock. */
+static unsigned int zba_missing(struct zba_type *t, struct zba_block *b,
+				unsigned int slot)
+{
+	unsigned int first, last, pg, nr = 0;
+
+	zba_slot_pages(t, slot, &first, &last);
+	for (pg = first; pg <= last; pg++)
+		nr += !b->pages[pg];
+	return nr;
+}
+
+/* A stash of pages allocated with no lock held, used under the lock. */
+struct zba_stash {
+	unsigned int nr;
+	struct page *pages[ZBA_MAX_SPAN];
+};
+
+/*
+ * Take slot @slot of @b for @owner, filling missing pages from @st (which
+ * holds enough). Caller holds t->lock.
+ */
+static void zba_take(struct zba_pool *pool, struct zba_type *t,
+		     struct zba_block *b, unsigned int slot, u32 owner,
+		     struct zba_stash *st)
+{
+	unsigned int first, last, pg;
+
+	zba_slot_pages(t, slot, &first, &last);
+	for (pg = first; pg <= last; pg++) {
+		if (b->pages[pg])
+			continue;
+		b->pages[pg] = st->pages[--st->nr];
+		b->nr_pages++;
+		WRITE_ONCE(t->nr_pages, t->nr_pages + 1);
+		atomic_long_inc(&pool->total_pages);
+	}
+	__set_bit(slot, zba_used(t, b));
+	zba_owners(t, b)[slot] = owner;
+	b->nr_used++;
+	WRITE_ONCE(t->nr_used, t->nr_used + 1);
+	zba_relevel(t, b);
+}
+
+/*
+ * Release slot @slot of @b: pages no used slot touches any more go to @st.
+ * Caller holds t->lock.
+ * Return: true if @b is now empty and not isolated: the caller must free it
+ *	with zba_block_free() after zba_unlink() and unlocking.
+ */
+static bool zba_release(struct zba_pool *pool, struct zba_type *t,
+			struct zba_block *b, unsigned int slot,
+			struct zba_stash *st)
+{
+	unsigned int first, last, pg;
+
+	__clear_bit(slot, zba_used(t, b));
+	b->nr_used--;
+	WRITE_ONCE(t->nr_used, t->nr_used - 1);
+	zba_slot_pages(t, slot, &first, &last);
+	for (pg = first; pg <= last; pg++) {
+		if (!b->pages[pg] || zba_page_in_use(t, b, pg))
+			continue;
+		st->pages[st->nr++] = b->pages[pg];
+		b->pages[pg] = NULL;
+		b->nr_pages--;
+		WRITE_ONCE(t->nr_pages, t->nr_pages - 1);
+		atomic_long_dec(&pool->total_pages);
+	}
+	zba_relevel(t, b);
+	return !b->nr_used && !b->isolated;
+}
+
+/* Take an empty block off its type's books. Caller holds t->lock. */
+static void zba_unlink(struct zba_type *t, struct zba_block *b)
+{
+	list_del_init(&b->list);
+	t->nr_level[b->level]--;
+	t->nr_blocks--;
+}
+
+static void zba_stash_free(struct zba_stash *st)
+{
+	while (st->nr)
+		__free_page(st->pages[--st->nr]);
+}
+
+static gfp_t zba_meta_gfp(gfp_t gfp)
+{
+	return gfp & ~(__GFP_HIGHMEM | __GFP_MOVABLE);
+}
+
+/* Fill @st up to @want pages. No lock held. Return: 0 or -ENOMEM. */
+static int zba_stash_fill(struct zba_stash *st, unsigned int want, gfp_t gfp)
+{
+	gfp &= ~__GFP_MOVABLE;
+	while (st->nr < want) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page)
+			return -ENOMEM;
+		st->pages[st->nr++] = page;
+	}
+	return 0;
+}
+
+/* A new block without pages, with an id. No lock held. */
+static struct zba_block *zba_block_new(struct zba_pool *pool,
+				       struct zba_type *t, gfp_t gfp)
+{
+	struct zba_block *b;
+	u32 id;
+
+	b = kzalloc(t->meta_size, zba_meta_gfp(gfp));
+	if (!b)
+		return NULL;
+	INIT_LIST_HEAD(&b->list);
+	b->type = t->index;
+	if (xa_alloc(&pool->blocks, &id, b, xa_limit_32b, zba_meta_gfp(gfp))) {
+		kfree(b);
+		return NULL;
+	}
+	b->id = id;
+	return b;
+}
+
+/* Free an empty block's id and descriptor (its pages are gone). */
+static void zba_block_free(struct zba_pool *pool, struct zba_block *b)
+{
+	xa_erase(&pool->blocks, b->id);
+	kfree(b);
+}
+
+/* Put a new block on its type's books. Caller holds t->lock. */
+static void zba_link(struct zba_type *t, struct zba_block *b)
+{
+	b->level = 0;
+	t->nr_level[0]++;
+	t->nr_blocks++;
+	list_add(&b->list, &t->lists[0]);
+}
+
+/* ---- the interface --------------------------------------------------------- */
+
+int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
+	      unsigned long *handle)
+{
+	struct zba_stash st = { .nr = 0 };
+	struct zba_block *nb = NULL, *b, *cand;
+	struct zba_type *t;
+	unsigned int slot, need;
+	int ret = 0;
+
+	if (!size || size > pool->unit_size)
+		return -EINVAL;
+	t = &pool->types[pool->size_to_type[DIV_ROUND_UP(size, 8)]];
+
+	for (;;) {
+		spin_lock(&t->lock);
+		b = zba_fullest(t);
+		/* A block made while the lock was dropped is used only if needed. */
+		cand = b ? b : nb;
+		if (cand) {
+			slot = find_first_zero_bit(zba_used(t, cand), t->slots);
+			need = zba_missing(t, cand, slot);
+			if (need <= st.nr) {
+				if (!b) {
+					zba_link(t, nb);
+					nb = NULL;
+				}
+				zba_take(pool, t, cand, slot, owner, &st);
+				*handle = zba_mkhandle(t, cand, slot);
+				spin_unlock(&t->lock);
+				break;
+			}
+		}
+		spin_unlock(&t->lock);
+
+		if (!cand) {
+			nb = zba_block_new(pool, t, gfp);
+			if (!nb) {
+				ret = -ENOMEM;
+				break;
+			}
+		} else if (zba_stash_fill(&st, need, gfp)) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	zba_stash_free(&st);
+	if (nb)
+		zba_block_free(pool, nb);
+	return ret;
+}
+
+void zba_free(struct zba_pool *pool, unsigned long handle)
+{
+	struct zba_stash st = { .nr = 0 };
+	struct zba_type *t = zba_htype(pool, handle);
+	unsigned int slot = zba_hslot(handle);
+	struct zba_block *b;
+	bool empty;
+
+	if (!t)
+		return;
+	b = zba_hblock(pool, handle);
+	if (WARN_ON_ONCE(!b || slot >= t->slots))
+		return;
+	spin_lock(&t->lock);
+	if (WARN_ON_ONCE(!test_bit(slot, zba_used(t, b)))) {
+		spin_unlock(&t->lock);
+		return;
+	}
+	empty = zba_release(pool, t, b, slot, &st);
+	if (empty)
+		zba_unlink(t, b);
+	spin_unlock(&t->lock);
+	zba_stash_free(&st);
+	if (empty)
+		zba_block_free(pool, b);
+}
+
+/* Does slot @slot of @t lie in one page? Then reads map it in place. */
+static bool zba_slot_in_page(struct zba_type *t, unsigned int slot)
+{
+	unsigned int first, last;
+
+	zba_slot_pages(t, slot, &first, &last);
+	return first == last;
+}
+
+void zba_write(struct zba_pool *pool, unsigned long handle,
+	       const void *src, size_t len)
+{
+	struct zba_type *t = zba_htype(pool, handle);
+	struct zba_block *b = zba_hblock(pool, handle);
+	size_t off;
+
+	if (!t || WARN_ON_ONCE(!b))
+		return;
+	if (WARN_ON_ONCE(len > t->slot_size))
+		len = t->slot_size;
+	off = (size_t)zba_hslot(handle) * t->slot_size;
+	while (len) {
+		size_t in = offset_in_page(off);
+		size_t chunk = min_t(size_t, len, PAGE_SIZE - in);
+		void *dst = kmap_local_page(b->pages[off >> PAGE_SHIFT]);
+
+		memcpy(dst + in, src, chunk);
+		kunmap_local(dst);
+		src += chunk;
+		off += chunk;
+		len -= chunk;
+	}
+}
+
+const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
+			   size_t len, void *local_copy)
+{
+	struct zba_type *t = zba_htype(pool, handle);
+	struct zba_block *b = zba_hblock(pool, handle);
+	unsigned int slot = zba_hslot(handle);
+	size_t off, left;
+	void *dst = local_copy;
+
+	if (!t || WARN_ON_ONCE(!b))
+		return local_copy;
+	if (WARN_ON_ONCE(len > t->slot_size))
+		len = t->slot_size;
+	off = (size_t)slot * t->slot_size;
+	if (zba_slot_in_page(t, slot))
+		return kmap_local_page(b->pages[off >> PAGE_SHIFT]) +
+		       offset_in_page(off);
+	for (left = len; left; ) {
+		size_t in = offset_in_page(off);
+		size_t chunk = min_t(size_t, left, PAGE_SIZE - in);
+		void *src = kmap_local_page(b->pages[off >> PAGE_SHIFT]);
+
+		memcpy(dst, src + in, chunk);
+		kunmap_local(src);
+		dst += chunk;
+		off += chunk;
+		left -= chunk;
+	}
+	return local_copy;
+}
+
+void zba_read_end(struct zba_pool *pool, unsigned long handle,
+		  const void *addr)
+{
+	struct zba_type *t = zba_htype(pool, handle);
+
+	if (t && zba_slot_in_page(t, zba_hslot(handle)))
+		kunmap_local(addr);
+}
+
+unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle)
+{
+	struct zba_type *t = zba_htype(pool, handle);
+
+	return t ? t->slot_size : 0;
+}
+
+unsigned int zba_huge_size(struct zba_pool *pool)
+{
+	return pool->huge_size;
+}
+
+unsigned long zba_total_pages(struct zba_pool *pool)
+{
+	return atomic_long_read(&pool->total_pages);
+}
+
+unsigned int zba_nr_types(struct zba_pool *pool)
+{
+	return pool->nr_types;
+}
+
+/* Pages @used objects of @t need when packed as tightly as blocks allow. */
+static unsigned long zba_min_pages(struct zba_type *t, unsigned long used)
+{
+	unsigned long rest = used % t->slots;
+
+	return used / t->slots * t->pages +
+	       DIV_ROUND_UP(rest * t->slot_size, PAGE_SIZE);
+}
+
+static unsigned long zba_type_freeable(struct zba_type *t, unsigned long used,
+				       unsigned long pages)
+{
+	unsigned long min = zba_min_pages(t, used);
+
+	return pages > min ? pages - min : 0;
+}
+
+void zba_type_stats(struct zba_pool *pool, unsigned int type,
+		    struct zba_type_stats *st)
+{
+	struct zba_type *t;
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	if (WARN_ON_ONCE(type >= pool->nr_types))
+		return;
+	t = &pool->types[type];
+	st->slot_size = t->slot_size;
+	st->slots_per_block = t->slots;
+	st->pages_per_block = t->pages;
+	spin_lock(&t->lock);
+	st->blocks = t->nr_blocks;
+	st->objs_used = t->nr_used;
+	st->pages = t->nr_pages;
+	for (i = 0; i < ZBA_LEVELS; i++)
+		st->occupancy[i * 4 / ZBA_LEVELS] += t->nr_level[i];
+	st->occupancy[4] = t->nr_level[ZBA_FULL];
+	spin_unlock(&t->lock);
+	st->objs_allocated = st->blocks * t->slots;
+	st->pages_freeable = zba_type_freeable(t, st->objs_used, st->pages);
+}
+
+unsigned long zba_pages_freeable(struct zba_pool *pool)
+{
+	unsigned long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types; i++) {
+		struct zba_type *t = &pool->types[i];
+
+		sum += zba_type_freeable(t, READ_ONCE(t->nr_used),
+					 READ_ONCE(t->nr_pages));
+	}
+	return sum;
+}
+
+/* ---- moving objects -------------------------------------------------------- */
+
+/* Copy one slot's bytes between blocks, page piece by page piece. */
+static void zba_copy_slot(struct zba_type *t, struct zba_block *to,
+			  unsigned int tslot, struct zba_block *from,
+			  unsigned int fslot)
+{
+	size_t toff = (size_t)tslot * t->slot_size;
+	size_t foff = (size_t)fslot * t->slot_size;
+	size_t len = t->slot_size;
+
+	while (len) {
+		size_t tin = offset_in_page(toff), fin = offset_in_page(foff);
+		size_t chunk = min3(len, PAGE_SIZE - tin, PAGE_SIZE - fin);
+		void *dst = kmap_local_page(to->pages[toff >> PAGE_SHIFT]);
+		void *src = kmap_local_page(from->pages[foff >> PAGE_SHIFT]);
+
+		memcpy(dst + tin, src + fin, chunk);
+		kunmap_local(src);
+		kunmap_local(dst);
+		toff += chunk;
+		foff += chunk;
+		len -= chunk;
+	}
+}
+
+unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
+{
+	/* Never sleep, never dip into reserves: compaction may run in reclaim. */
+	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN | __GFP_NOMEMALLOC;
+	struct zba_stash st = { .nr = 0 };
+	struct zba_type *t = zba_htype(pool, handle);
+	unsigned int slot = zba_hslot(handle), dslot, need;
+	struct zba_block *b, *d;
+	unsigned long nh = 0;
+	unsigned int filled = 0;
+
+	if (!t)
+		return 0;
+	b = zba_hblock(pool, handle);
+	if (WARN_ON_ONCE(!b || slot >= t->slots))
+		return 0;
+	for (;;) {
+		spin_lock(&t->lock);
+		/* Only out of isolated blocks, which are on no list. */
+		d = b->isolated && test_bit(slot, zba_used(t, b)) ?
+			zba_fullest(t) : NULL;
+		if (!d)
+			break;
+		dslot = find_first_zero_bit(zba_used(t, d), t->slots);
+		need = zba_missing(t, d, dslot);
+		if (need <= st.nr) {
+			filled += st.nr;
+			zba_take(pool, t, d, dslot, zba_owners(t, b)[slot], &st);
+			filled -= st.nr;
+			nh = zba_mkhandle(t, d, dslot);
+			break;
+		}
+		spin_unlock(&t->lock);
+		if (zba_stash_fill(&st, need, gfp)) {
+			zba_stash_free(&st);
+			return 0;
+		}
+	}
+	spin_unlock(&t->lock);
+	if (!nh) {
+		zba_stash_free(&st);
+		return 0;
+	}
+	atomic_long_add(filled, &pool->move_pages);
+	/* The new slot is ours and the old one the caller's: no lock needed. */
+	zba_copy_slot(t, d, dslot, b, slot);
+	spin_lock(&t->lock);
+	zba_release(pool, t, b, slot, &st);	/* isolated: never freed here */
+	spin_unlock(&t->lock);
+	zba_stash_free(&st);
+	return nh;
+}
+
+/* Is compacting @t worth it: two non-full blocks and pages to gain? */
+static bool zba_worth(struct zba_type *t)
+{
+	return t->nr_blocks - t->nr_level[ZBA_FULL] >= 2 &&
+	       zba_type_freeable(t, t->nr_used, t->nr_pages) > 0;
+}
+
+/*
+ * Isolate the sparsest block of @t, offer each of its objects to @fn, and
+ * free the block if that emptied it.
+ * Return: false if @t was not worth compacting. *@freed gets the pages given
+ *	back (net of pages allocated to receive objects), *@emptied whether
+ *	the block was freed.
+ */
+static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
+			      zba_move_fn fn, void *ctx, unsigned long *freed,
+			      bool *emptied)
+{
+	struct zba_block *b;
+	unsigned int slot = 0, before, after;
+	long alloc0, got;
+	u32 owner;
+
+	spin_lock(&t->lock);
+	b = zba_worth(t) ? zba_sparsest(t) : NULL;
+	if (!b) {
+		spin_unlock(&t->lock);
+		return false;
+	}
+	list_del_init(&b->list);
+	b->isolated = true;
+	before = b->nr_pages;
+	spin_unlock(&t->lock);
+
+	alloc0 = atomic_long_read(&pool->move_pages);
+	for (;;) {
+		spin_lock(&t->lock);
+		slot = find_next_bit(zba_used(t, b), t->slots, slot);
+		if (slot >= t->slots) {
+			spin_unlock(&t->lock);
+			break;
+		}
+		owner = zba_owners(t, b)[slot];
+		spin_unlock(&t->lock);
+		fn(ctx, owner, zba_mkhandle(t, b, slot));
+		slot++;
+	}
+
+	spin_lock(&t->lock);
+	b->isolated = false;
+	*emptied = !b->nr_used;
+	after = b->nr_pages;
+	if (*emptied)
+		zba_unlink(t, b);
+	else
+		list_add_tail(&b->list, &t->lists[b->level]);
+	spin_unlock(&t->lock);
+	if (*emptied)
+		zba_block_free(pool, b);	/* it has no pages left */
+	got = (long)before - after -
+	      (atomic_long_read(&pool->move_pages) - alloc0);
+	*freed = got > 0 ? got : 0;
+	return true;
+}
+
+/* Compact @t until nothing is gained or @budget pages were freed. */
+static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
+				      zba_move_fn fn, void *ctx,
+				      unsigned long budget)
+{
+	unsigned long freed = 0, got, rounds;
+	unsigned int stuck = 0;
+	bool emptied;
+
+	/* Bound the work: each round empties a block or counts as stuck. */
+	spin_lock(&t->lock);
+	rounds = t->nr_blocks;
+	spin_unlock(&t->lock);
+	while (freed < budget && stuck < 2 && rounds--) {
+		if (!zba_compact_block(pool, t, fn, ctx, &got, &emptied))
+			break;
+		freed += got;
+		stuck += !emptied;
+		cond_resched();
+	}
+	return freed;
+}
+
+unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
+			  unsigned long max_pages)
+{
+	unsigned long freed = 0;
+	unsigned int i, ti;
+
+	if (!mutex_trylock(&pool->compact_lock))
+		return 0;
+	for (i = 0; i < pool->nr_types && freed < max_pages; i++) {
+		ti = (pool->compact_next + i) % pool->nr_types;
+		freed += zba_compact_type(pool, &pool->types[ti], fn, ctx,
+					  max_pages - freed);
+		/* Start there next time if the budget ran out here. */
+		if (freed >= max_pages)
+			pool->compact_next = ti;
+	}
+	mutex_unlock(&pool->compact_lock);
+	return freed;
+}
+
+/* ---- pools ----------------------------------------------------------------- */
+
+static void zba_type_init(struct zba_type *t, unsigned int index,
+			  const struct zba_desc *d)
+{
+	unsigned int i;
+
+	spin_lock_init(&t->lock);
+	for (i = 0; i < ZBA_NR_LISTS; i++)
+		INIT_LIST_HEAD(&t->lists[i]);
+	t->slot_size = d->slot_size;
+	t->slots = d->slots;
+	t->pages = d->pages;
+	t->index = index;
+	t->meta_size = sizeof(struct zba_block) +
+		       d->pages * sizeof(struct page *) +
+		       BITS_TO_LONGS(d->slots) * sizeof(long) +
+		       d->slots * sizeof(u32);
+}
+
+struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
+{
+	struct zba_pool *pool = NULL;
+	struct zba_desc *desc;
+	unsigned int i, k;
+	int nr;
+
+	if (unit_size < ZBA_MIN_UNIT || unit_size > ZBA_MAX_UNIT ||
+	    unit_size % ZBA_MIN_UNIT)
+		return NULL;
+	desc = kvcalloc(ZBA_MAX_TYPES, sizeof(*desc), GFP_KERNEL);
+	if (!desc)
+		return NULL;
+	nr = zba_build_table(unit_size, desc);
+	if (nr <= 0) {
+		if (nr != -ENOMEM)
+			pr_err("%s: no type table for unit %u (%d)\n", name,
+			       unit_size, nr);
+		goto out;
+	}
+	pool = kvzalloc(struct_size(pool, types, nr), GFP_KERNEL);
+	if (!pool)
+		goto out;
+	pool->size_to_type = kvmalloc(unit_size / 8 + 1, GFP_KERNEL);
+	if (!pool->size_to_type) {
+		kvfree(pool);
+		pool = NULL;
+		goto out;
+	}
+	strscpy(pool->name, name, sizeof(pool->name));
+	pool->unit_size = unit_size;
+	pool->nr_types = nr;
+	pool->huge_size = nr > 1 ? desc[nr - 2].slot_size + 1 : unit_size;
+	xa_init_flags(&pool->blocks, XA_FLAGS_ALLOC1);
+	atomic_long_set(&pool->total_pages, 0);
+	atomic_long_set(&pool->move_pages, 0);
+	mutex_init(&pool->compact_lock);
+	for (i = 0, k = 0; i < (unsigned int)nr; i++) {
+		zba_type_init(&pool->types[i], i, &desc[i]);
+		for (; k <= desc[i].slot_size / 8; k++)
+			pool->size_to_type[k] = i;
+	}
+out:
+	kvfree(desc);
+	return pool;
+}
+
+void zba_pool_destroy(struct zba_pool *pool)
+{
+	struct zba_block *b;
+	unsigned long id;
+	unsigned int i;
+
+	if (!pool)
+		return;
+	xa_for_each(&pool->blocks, id, b) {
+		struct zba_type *t = &pool->types[b->type];
+
+		for (i = 0; i < t->pages; i++)
+			if (b->pages[i])
+				__free_page(b->pages[i]);
+		xa_erase(&pool->blocks, id);
+		kfree(b);
+	}
+	xa_destroy(&pool->blocks);
+	mutex_destroy(&pool->compact_lock);
+	kvfree(pool->size_to_type);
+	kvfree(pool);
+}

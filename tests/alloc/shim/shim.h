@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shim.h - just enough of the kernel API for alloc/zblk_alloc.c to build and
+ * run unchanged in userspace (like tools/testing/radix-tree in the kernel).
+ *
+ * Checks the kernel would make: sleeping (might_sleep(), a blocking gfp,
+ * mutex_lock(), cond_resched()) while holding a spinlock or a kmap_local
+ * mapping aborts; unlocking a spinlock this thread does not hold aborts.
+ * Counts live pages and kmalloc objects (leak checks), and can fail the Nth
+ * allocation or each with probability p (failure injection).
+ */
+#ifndef ZBLK_SHIM_H
+#define ZBLK_SHIM_H
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+typedef unsigned int gfp_t;
+
+#define BITS_PER_LONG		64
+#define U64_MAX			UINT64_MAX
+#define __force
+#define __bitwise
+#define __must_check
+#define __maybe_unused		__attribute__((unused))
+#define likely(x)		__builtin_expect(!!(x), 1)
+#define unlikely(x)		__builtin_expect(!!(x), 0)
+#define ____cacheline_aligned_in_smp __attribute__((aligned(64)))
+#define EXPORT_SYMBOL_GPL(x)
+#undef static_assert
+#define static_assert(e, ...)	_Static_assert(e, #e)
+#define BUILD_BUG_ON(e)		_Static_assert(!(e), #e)
+
+#ifndef SHIM_PAGE_SHIFT
+#define SHIM_PAGE_SHIFT		12
+#endif
+#define PAGE_SHIFT		SHIM_PAGE_SHIFT
+#define PAGE_SIZE		(1UL << PAGE_SHIFT)
+#define PAGE_MASK		(~(PAGE_SIZE - 1))
+#define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
+
+/* ---- misc ---- */
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+#define DIV_ROUND_UP(n, d)	(((n) + (d) - 1) / (d))
+#define min(a, b)		({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+				   (void)(&_a == &_b); _a < _b ? _a : _b; })
+#define max(a, b)		({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); \
+				   (void)(&_a == &_b); _a > _b ? _a : _b; })
+#define min_t(t, a, b)		({ t _a = (a); t _b = (b); _a < _b ? _a : _b; })
+#define max_t(t, a, b)		({ t _a = (a); t _b = (b); _a > _b ? _a : _b; })
+#define min3(a, b, c)		min(min(a, b), c)
+#define swap(a, b)		do { __typeof__(a) _t = (a); (a) = (b); (b) = _t; } while (0)
+#define ilog2(n)		(63 - __builtin_clzll((unsigned long long)(n)))
+static inline u64 div_u64(u64 a, u32 b) { return a / b; }
+#define struct_size(p, member, n) \
+	(sizeof(*(p)) + (size_t)(n) * sizeof((p)->member[0]))
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, v)	__atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+
+static inline size_t strscpy(char *d, const char *s, size_t n)
+{
+	size_t l = strnlen(s, n - 1);
+
+	memcpy(d, s, l);
+	d[l] = 0;
+	return l;
+}
+
+#ifndef pr_fmt
+#define pr_fmt(fmt) fmt
+#endif
+#define pr_err(fmt, ...)	fprintf(stderr, "ERR: " pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...)	fprintf(stderr, "WARN: " pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
+
+/* ---- shim state (shim.c) ---- */
+extern long shim_live_pages, shim_live_kmalloc, shim_warnings;
+extern long shim_fail_nth;		/* fail the allocation when it reaches 0; <0 off */
+extern unsigned int shim_fail_permille;	/* fail each allocation with p/1000 */
+extern long shim_failed;		/* allocations failed so far */
+extern __thread int shim_spin_depth, shim_kmap_depth;
+bool shim_should_fail(void);
+void shim_might_sleep(const char *what);
+#define might_sleep()		shim_might_sleep(__func__)
+
+#define WARN_ON_ONCE(c) ({ bool _c = !!(c); \
+	if (_c) { __atomic_add_fetch(&shim_warnings, 1, __ATOMIC_RELAXED); \
+		  fprintf(stderr, "WARNING at %s:%d: %s\n", __FILE__, __LINE__, #c); } \
+	_c; })
+#define WARN_ON(c)		WARN_ON_ONCE(c)
+
+/* ---- gfp ---- */
+#define __GFP_HIGHMEM		0x02u
+#define __GFP_MOVABLE		0x08u
+#define __GFP_IO		0x40u
+#define __GFP_FS		0x80u
+#define __GFP_ZERO		0x100u
+#define __GFP_DIRECT_RECLAIM	0x400u
+#define __GFP_KSWAPD_RECLAIM	0x800u
+#define __GFP_NOWARN		0x2000u
+#define __GFP_NOMEMALLOC	0x10000u
+#define __GFP_HIGH		0x20u
+#define __GFP_RECLAIM		(__GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM)
+#define GFP_KERNEL		(__GFP_RECLAIM | __GFP_IO | __GFP_FS)
+#define GFP_NOIO		(__GFP_RECLAIM)
+#define GFP_NOWAIT		(__GFP_KSWAPD_RECLAIM)
+#define GFP_ATOMIC		(__GFP_HIGH | __GFP_KSWAPD_RECLAIM)
+static inline bool gfpflags_allow_blocking(gfp_t g) { return g & __GFP_DIRECT_RECLAIM; }
+
+/* ---- pages ---- */
+struct page { void *virt; };
+struct page *alloc_page(gfp_t gfp);
+void __free_page(struct page *page);
+void *kmap_local_page(struct page *page);
+void shim_kunmap_local(const void *addr);
+#define kunmap_local(a)		shim_kunmap_local(a)
+
+/* ---- slab ---- */
+void *kmalloc(size_t size, gfp_t gfp);
+void kfree(const void *p);
+static inline void *kzalloc(size_t s, gfp_t g) { return kmalloc(s, g | __GFP_ZERO); }
+#define kvmalloc(s, g)		kmalloc(s, g)
+#define kvzalloc(s, g)		kzalloc(s, g)
+#define kvcalloc(n, s, g)	kzalloc((size_t)(n) * (s), g)
+#define kvfree(p)		kfree(p)
+
+/* ---- locks ---- */
+typedef struct {
+	pthread_mutex_t m;
+	pthread_t owner;
+	int held;
+} spinlock_t;
+void spin_lock_init(spinlock_t *l);
+void spin_lock(spinlock_t *l);
+void spin_unlock(spinlock_t *l);
+
+struct mutex { pthread_mutex_t m; };
+void mutex_init(struct mutex *m);
+void mutex_lock(struct mutex *m);
+int mutex_trylock(struct mutex *m);
+void mutex_unlock(struct mutex *m);
+void mutex_destroy(struct mutex *m);
+void cond_resched(void);
+
+/* ---- atomics ---- */
+typedef struct { long counter; } atomic_long_t;
+#define atomic_long_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
+#define atomic_long_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
+#define atomic_long_add(v, a)	((void)__atomic_add_fetch(&(a)->counter, (v), __ATOMIC_RELAXED))
+#define atomic_long_inc(a)	atomic_long_add(1, a)
+#define atomic_long_dec(a)	atomic_long_add(-1, a)
+
+/* ---- bitops ---- */
+#define BITS_TO_LONGS(n)	DIV_ROUND_UP(n, BITS_PER_LONG)
+static inline void __set_bit(unsigned int nr, unsigned long *a)
+{ a[nr / 64] |= 1UL << (nr % 64); }
+static inline void __clear_bit(unsigned int nr, unsigned long *a)
+{ a[nr / 64] &= ~(1UL << (nr % 64)); }
+static inline bool test_bit(unsigned int nr, const unsigned long *a)
+{ return a[nr / 64] >> (nr % 64) & 1; }
+unsigned long find_next_bit(const unsigned long *a, unsigned long size,
+			    unsigned long off);
+unsigned long find_next_zero_bit(const unsigned long *a, unsigned long size,
+				 unsigned long off);
+#define find_first_zero_bit(a, s) find_next_zero_bit(a, s, 0)
+
+/* ---- lists ---- */
+struct list_head { struct list_head *next, *prev; };
+static inline void INIT_LIST_HEAD(struct list_head *l) { l->next = l->prev = l; }
+static inline void __list_add(struct list_head *n, struct list_head *p, struct list_head *x)
+{ x->prev = n; n->next = x; n->prev = p; p->next = n; }
+static inline void list_add(struct list_head *n, struct list_head *h) { __list_add(n, h, h->next); }
+static inline void list_add_tail(struct list_head *n, struct list_head *h) { __list_add(n, h->prev, h); }
+static inline void __list_del(struct list_head *e) { e->next->prev = e->prev; e->prev->next = e->next; }
+static inline void list_del_init(struct list_head *e) { __list_del(e); INIT_LIST_HEAD(e); }
+static inline void list_move(struct list_head *e, struct list_head *h) { __list_del(e); list_add(e, h); }
+static inline bool list_empty(const struct list_head *h) { return h->next == h; }
+#define list_entry(p, t, m)		container_of(p, t, m)
+#define list_first_entry(h, t, m)	list_entry((h)->next, t, m)
+#define list_last_entry(h, t, m)	list_entry((h)->prev, t, m)
+#define list_for_each_entry(pos, h, m) \
+	for (pos = list_first_entry(h, __typeof__(*pos), m); &pos->m != (h); \
+	     pos = list_entry(pos->m.next, __typeof__(*pos), m))
+
+/* ---- xarray (allocating, ids from 1; lockless loads) ---- */
+#define XA_FLAGS_ALLOC1		1u
+#define SHIM_XA_CHUNK		4096
+#define SHIM_XA_CHUNKS		4096
+struct xa_limit { u32 min, max; };
+#define XA_LIMIT(lo, hi)	((struct xa_limit){ .min = (lo), .max = (hi) })
+#define xa_limit_32b		XA_LIMIT(0, UINT_MAX)
+struct xarray {
+	pthread_mutex_t lock;
+	void **chunk[SHIM_XA_CHUNKS];
+	unsigned long *used;	/* bitmap of ids, SHIM_XA_CHUNK * SHIM_XA_CHUNKS bits */
+	unsigned long hint;	/* no free id below this */
+	unsigned long top;	/* highest id ever used + 1 */
+};
+void xa_init_flags(struct xarray *xa, unsigned int flags);
+int xa_alloc(struct xarray *xa, u32 *id, void *entry, struct xa_limit lim, gfp_t gfp);
+void *xa_load(struct xarray *xa, unsigned long index);
+void *xa_erase(struct xarray *xa, unsigned long index);
+void *shim_xa_find(struct xarray *xa, unsigned long *index);
+void xa_destroy(struct xarray *xa);
+#define xa_for_each(xa, index, entry) \
+	for (index = 0; (entry = shim_xa_find(xa, &index)) != NULL; index++)
+
+#endif /* ZBLK_SHIM_H */

@@ -1,0 +1,778 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * test_alloc.c - unit tests for alloc/zblk_alloc.c, built unchanged against
+ * tests/alloc/shim/ (see Makefile). Every test checks what a user of the
+ * allocator sees: the bytes written through a handle come back, owners are
+ * reported right, counters add up, pages are given back, nothing leaks.
+ *
+ * Usage: test_alloc [--corpus FILE] [--ops N] [--seed N] [TEST...]
+ * Tests: types model failinj compact leak conc (default: all but conc).
+ * The corpus (default $ZBLK_CORPUS, else ../shared/corpus/anon-a.bin.zst)
+ * supplies real compressed sizes; without it the tests that need it fail.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <time.h>
+#include <unistd.h>
+#include "shim.h"
+#include "alloc/zblk_alloc.h"
+#include "tools/src/corpus.h"
+
+static int failures;
+static const char *corpus_path;
+static unsigned long nr_ops = 1000000;
+static unsigned long seed0 = 1;
+
+#define CHECK(c, ...) do { if (!(c)) { failures++; \
+	fprintf(stderr, "FAIL %s:%d: %s: ", __func__, __LINE__, #c); \
+	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+#define REQUIRE(c, ...) do { if (!(c)) { CHECK(c, __VA_ARGS__); return; } } while (0)
+
+static u64 rnd_state = 88172645463325252ULL;
+static u64 rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* Deterministic object contents from a seed. */
+static void fill(void *buf, size_t len, u64 seed)
+{
+	u64 x = seed * 0x9e3779b97f4a7c15ULL | 1;
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		memcpy(p + i, &x, 8);
+	}
+	for (; i < len; i++)
+		p[i] = (unsigned char)(seed + i);
+}
+
+static unsigned char *scratch, *expect;
+
+/* Do the @len bytes at @h match seed @seed? */
+static bool verify(struct zba_pool *pool, unsigned long h, size_t len, u64 seed)
+{
+	const void *p;
+	bool ok;
+
+	fill(expect, len, seed);
+	p = zba_read_begin(pool, h, len, scratch);
+	ok = !memcmp(p, expect, len);
+	zba_read_end(pool, h, p);
+	return ok;
+}
+
+static void store(struct zba_pool *pool, unsigned long h, size_t len, u64 seed)
+{
+	fill(expect, len, seed);
+	zba_write(pool, h, expect, len);
+}
+
+/* Counters add up: objects, pages, blocks, kmalloc objects. */
+static void check_books(struct zba_pool *pool, long live, const char *when)
+{
+	unsigned long objs = 0, pages = 0, blocks = 0, freeable = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < zba_nr_types(pool); i++) {
+		struct zba_type_stats st;
+		unsigned long occ = 0;
+
+		zba_type_stats(pool, i, &st);
+		for (j = 0; j < 5; j++)
+			occ += st.occupancy[j];
+		CHECK(occ == st.blocks, "%s: type %u occupancy %lu != blocks %lu", when, i, occ, st.blocks);
+		CHECK(st.pages <= st.blocks * st.pages_per_block, "%s: type %u pages", when, i);
+		CHECK(st.objs_used <= st.objs_allocated, "%s: type %u objs", when, i);
+		CHECK(st.blocks == 0 || st.pages > 0, "%s: type %u block without pages", when, i);
+		CHECK(st.occupancy[4] * st.slots_per_block <= st.objs_used, "%s: type %u full", when, i);
+		objs += st.objs_used;
+		pages += st.pages;
+		blocks += st.blocks;
+		freeable += st.pages_freeable;
+	}
+	CHECK((long)objs == live, "%s: objects %lu, expected %ld", when, objs, live);
+	CHECK(pages == zba_total_pages(pool), "%s: type pages %lu != total %lu", when, pages, zba_total_pages(pool));
+	CHECK((long)pages == shim_live_pages, "%s: pages %lu, page allocator has %ld", when, pages, shim_live_pages);
+	/* One descriptor per block plus the pool and its size table. */
+	CHECK((long)blocks + 2 == shim_live_kmalloc, "%s: blocks %lu, kmalloc objects %ld", when, blocks, shim_live_kmalloc);
+	CHECK(freeable == zba_pages_freeable(pool), "%s: freeable", when);
+	CHECK(shim_warnings == 0, "%s: %ld kernel warnings", when, shim_warnings);
+}
+
+static void check_no_leak(const char *when)
+{
+	CHECK(shim_live_pages == 0, "%s: %ld pages leaked", when, shim_live_pages);
+	CHECK(shim_live_kmalloc == 0, "%s: %ld kmalloc objects leaked", when, shim_live_kmalloc);
+}
+
+/* ---- size sources ---- */
+static unsigned int *corpus_lz4[2], *corpus_zstd[2];
+static long corpus_n[2];
+
+static int load_corpus(void)
+{
+	static const unsigned int units[2] = { 4096, 16384 };
+	long n;
+	int i;
+
+	if (corpus_n[0])
+		return 0;
+	for (i = 0; i < 2; i++) {
+		n = corpus_sizes(corpus_path, units[i], ALGO_LZ4, 1, &corpus_lz4[i]);
+		if (n <= 0)
+			goto fail;
+		corpus_n[i] = n;
+		n = corpus_sizes(corpus_path, units[i], ALGO_ZSTD, 3, &corpus_zstd[i]);
+		if (n != corpus_n[i])
+			goto fail;
+	}
+	return 0;
+fail:
+	fprintf(stderr, "FAIL: cannot read the corpus '%s' (set ZBLK_CORPUS)\n", corpus_path);
+	failures++;
+	return -1;
+}
+
+enum dist { DIST_UNIFORM, DIST_CORPUS };
+
+static size_t draw_size(unsigned int unit, enum dist d)
+{
+	int u = unit == 16384;
+
+	if (d == DIST_CORPUS) {
+		long i = rnd() % (2 * corpus_n[u]);
+
+		return i < corpus_n[u] ? corpus_lz4[u][i] : corpus_zstd[u][i - corpus_n[u]];
+	}
+	return 1 + rnd() % unit;
+}
+
+/* ---- types: every type and both unit sizes ---- */
+static void test_types_unit(unsigned int unit)
+{
+	struct zba_pool *pool = zba_pool_create("types", unit);
+	unsigned int t, prev = 0, i;
+	unsigned long *h;
+
+	REQUIRE(pool, "pool for unit %u", unit);
+	h = calloc(600, sizeof(*h));
+	CHECK(zba_huge_size(pool) > unit / 2 && zba_huge_size(pool) <= unit, "huge %u", zba_huge_size(pool));
+	for (t = 0; t < zba_nr_types(pool); t++) {
+		struct zba_type_stats st;
+		unsigned int n, sizes[2];
+
+		zba_type_stats(pool, t, &st);
+		CHECK(st.slot_size > prev && st.slot_size % 8 == 0, "type %u slot %u", t, st.slot_size);
+		CHECK(st.slots_per_block * st.slot_size <= st.pages_per_block * PAGE_SIZE &&
+		      st.slots_per_block >= 1 && st.slots_per_block <= 512, "type %u geometry", t);
+		CHECK((t + 1 == zba_nr_types(pool)) == (st.slot_size == unit), "last type is the unit");
+		sizes[0] = prev + 1;
+		sizes[1] = st.slot_size;
+		/* More than one block's worth, so that a second block is made. */
+		n = st.slots_per_block + 1 < 600 ? st.slots_per_block + 1 : 600;
+		for (i = 0; i < n; i++) {
+			size_t len = sizes[i & 1];
+			int r = zba_alloc(pool, len, i, GFP_NOIO, &h[i]);
+
+			CHECK(r == 0 && h[i], "alloc %zu: %d", len, r);
+			if (r)
+				break;
+			CHECK(zba_slot_size(pool, h[i]) == st.slot_size, "size %zu got slot %u want %u",
+			      len, zba_slot_size(pool, h[i]), st.slot_size);
+			store(pool, h[i], len, i * 7919 + t);
+		}
+		for (i = 0; i < n && h[i]; i++)
+			CHECK(verify(pool, h[i], sizes[i & 1], i * 7919 + t), "type %u obj %u", t, i);
+		check_books(pool, n, "types");
+		for (i = 0; i < n && h[i]; i++)
+			zba_free(pool, h[i]);
+		memset(h, 0, 600 * sizeof(*h));
+		CHECK(zba_total_pages(pool) == 0, "pages left after freeing type %u", t);
+		prev = st.slot_size;
+	}
+	/* Bad sizes are refused without a warning. */
+	CHECK(zba_alloc(pool, 0, 0, GFP_NOIO, &h[0]) == -EINVAL, "size 0");
+	CHECK(zba_alloc(pool, unit + 1, 0, GFP_NOIO, &h[0]) == -EINVAL, "size unit+1");
+	CHECK(shim_warnings == 0, "warnings");
+	zba_pool_destroy(pool);
+	free(h);
+	check_no_leak("types");
+}
+
+static void test_types(void)
+{
+	unsigned int u;
+
+	test_types_unit(4096);
+	test_types_unit(16384);
+	/* Every accepted unit size gets a table; bad ones are refused. */
+	for (u = 1024; u <= 65536; u += 1024) {
+		struct zba_pool *p = zba_pool_create("u", u);
+
+		CHECK(p && zba_nr_types(p) <= ZBA_MAX_TYPES, "unit %u", u);
+		zba_pool_destroy(p);
+	}
+	CHECK(!zba_pool_create("bad", 4000), "unit 4000 accepted");
+	CHECK(!zba_pool_create("bad", 131072), "unit 128K accepted");
+	CHECK(!zba_pool_create("bad", 0), "unit 0 accepted");
+	check_no_leak("units");
+}
+
+/* ---- model test against a reference ---- */
+struct ref {
+	unsigned long h;
+	u32 len;
+	u64 seed;
+	pthread_mutex_t lock;	/* conc test only */
+};
+
+static void model_run(unsigned int unit, enum dist d, unsigned long ops,
+		      unsigned int nr, unsigned int fail_permille)
+{
+	struct zba_pool *pool = zba_pool_create("model", unit);
+	struct ref *ref = calloc(nr, sizeof(*ref));
+	long live = 0, enomem = 0;
+	int failures0 = failures;
+	unsigned long op;
+	unsigned int i;
+
+	REQUIRE(pool && ref, "setup");
+	for (op = 0; op < ops; op++) {
+		struct ref *r = &ref[rnd() % nr];
+		unsigned int what = rnd() % 8;
+
+		if (!r->h) {
+			size_t len = draw_size(unit, d);
+			int ret;
+
+			shim_fail_permille = fail_permille;
+			ret = zba_alloc(pool, len, r - ref, GFP_NOIO, &r->h);
+			shim_fail_permille = 0;
+			if (ret) {
+				CHECK(ret == -ENOMEM && fail_permille, "alloc %zu: %d", len, ret);
+				r->h = 0;
+				enomem++;
+				continue;
+			}
+			r->len = len;
+			r->seed = rnd();
+			store(pool, r->h, len, r->seed);
+			live++;
+		} else if (what < 3) {
+			zba_free(pool, r->h);
+			r->h = 0;
+			live--;
+		} else if (!verify(pool, r->h, r->len, r->seed)) {
+			CHECK(0, "op %lu: object of %u bytes damaged", op, r->len);
+			break;
+		}
+		if (op % 100000 == 0)
+			check_books(pool, live, "model");
+		if (failures != failures0)
+			break;
+	}
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "final %u", i);
+	check_books(pool, live, "model end");
+	if (fail_permille)
+		CHECK(enomem > 0, "failure injection never hit");
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			zba_free(pool, ref[i].h);
+	CHECK(zba_total_pages(pool) == 0 && shim_live_pages == 0, "pages after freeing all");
+	zba_pool_destroy(pool);
+	free(ref);
+	check_no_leak("model");
+	printf("  model unit %u %s: %lu ops, %ld -ENOMEM\n", unit,
+	       d == DIST_CORPUS ? "corpus sizes" : "uniform sizes", op, enomem);
+}
+
+static void test_model(void)
+{
+	if (load_corpus())
+		return;
+	model_run(4096, DIST_CORPUS, nr_ops / 2, 20000, 0);
+	model_run(4096, DIST_UNIFORM, nr_ops / 4, 20000, 0);
+	model_run(16384, DIST_CORPUS, nr_ops / 8, 6000, 0);
+	model_run(16384, DIST_UNIFORM, nr_ops / 8, 6000, 0);
+}
+
+/* ---- failure injection ---- */
+static void test_failinj(void)
+{
+	struct zba_pool *pool;
+	struct ref *ref;
+	unsigned int nr = 3000, i, k;
+	long live = 0, hit = 0;
+
+	if (load_corpus())
+		return;
+	/* Pool creation fails cleanly at every allocation it makes. */
+	for (k = 0; k < 4; k++) {
+		shim_fail_nth = k;
+		pool = zba_pool_create("f", 4096);
+		shim_fail_nth = -1;
+		CHECK(!pool, "create survived failure %u", k);
+		zba_pool_destroy(pool);
+		check_no_leak("create");
+	}
+	pool = zba_pool_create("f", 4096);
+	ref = calloc(nr * 2, sizeof(*ref));
+	REQUIRE(pool && ref, "setup");
+	for (i = 0; i < nr; i++) {
+		ref[i].len = draw_size(4096, DIST_CORPUS);
+		ref[i].seed = rnd();
+		REQUIRE(!zba_alloc(pool, ref[i].len, i, GFP_NOIO, &ref[i].h), "alloc");
+		store(pool, ref[i].h, ref[i].len, ref[i].seed);
+		live++;
+	}
+	/* Fail the k-th page/descriptor/id allocation from now, for many k. */
+	for (k = 0; k < 60; k++) {
+		shim_fail_nth = k % 6;
+		for (i = nr; i < 2 * nr; i++) {
+			struct ref *r = &ref[i];
+			unsigned long h = 0xdead;
+			size_t len = draw_size(4096, k & 1 ? DIST_UNIFORM : DIST_CORPUS);
+			int ret;
+
+			if (r->h)
+				continue;
+			ret = zba_alloc(pool, len, i, k & 2 ? GFP_NOWAIT : GFP_NOIO, &h);
+			if (ret) {
+				CHECK(ret == -ENOMEM && h == 0xdead, "failed alloc: %d", ret);
+				hit++;
+				break;
+			}
+			r->h = h;
+			r->len = len;
+			r->seed = rnd();
+			store(pool, h, len, r->seed);
+			live++;
+		}
+		shim_fail_nth = -1;
+		/* Free a random part so that new blocks and pages are needed. */
+		for (i = nr; i < 2 * nr; i++) {
+			if (ref[i].h && rnd() % 3 == 0) {
+				CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "obj %u", i);
+				zba_free(pool, ref[i].h);
+				ref[i].h = 0;
+				live--;
+			}
+		}
+		check_books(pool, live, "failinj");
+	}
+	CHECK(hit > 30, "only %ld injected failures were seen", hit);
+	for (i = 0; i < 2 * nr; i++)
+		if (ref[i].h) {
+			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "stored object %u damaged", i);
+			zba_free(pool, ref[i].h);
+		}
+	zba_pool_destroy(pool);
+	free(ref);
+	check_no_leak("failinj");
+	printf("  failinj: %ld allocations failed cleanly\n", hit);
+	/* Random failures during a model run. */
+	model_run(4096, DIST_CORPUS, nr_ops / 10, 5000, 20);
+}
+
+/* ---- relocation / compaction ---- */
+struct cctx {
+	struct zba_pool *pool;
+	struct ref *ref;
+	unsigned int nr;
+	unsigned int free_permille;	/* free instead of moving, like a racing discard */
+	bool refuse;
+	long calls, moved, nospace, raced_frees, bad_owner;
+	long *live;
+};
+
+static bool move_cb(void *ctx, u32 owner, unsigned long handle)
+{
+	struct cctx *c = ctx;
+	struct ref *r;
+	unsigned long nh;
+
+	c->calls++;
+	if (owner >= c->nr || c->ref[owner].h != handle) {
+		c->bad_owner++;
+		return false;
+	}
+	r = &c->ref[owner];
+	if (c->refuse)
+		return false;
+	if (c->free_permille && rnd() % 1000 < c->free_permille) {
+		zba_free(c->pool, handle);
+		r->h = 0;
+		(*c->live)--;
+		c->raced_frees++;
+		return false;
+	}
+	nh = zba_move(c->pool, handle);
+	if (!nh) {
+		c->nospace++;
+		return false;
+	}
+	CHECK(nh != handle, "move returned the same handle");
+	r->h = nh;
+	c->moved++;
+	return true;
+}
+
+static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pct)
+{
+	struct zba_pool *pool = zba_pool_create("c", unit);
+	struct ref *ref = calloc(nr, sizeof(*ref));
+	struct cctx c = { .pool = pool, .ref = ref, .nr = nr };
+	unsigned long t0, t1, f0, f1, got, sparse = 0, types_used = 0;
+	long live = 0;
+	unsigned int i;
+
+	REQUIRE(pool && ref, "setup");
+	c.live = &live;
+	for (i = 0; i < nr; i++) {
+		ref[i].len = draw_size(unit, DIST_CORPUS);
+		ref[i].seed = rnd();
+		REQUIRE(!zba_alloc(pool, ref[i].len, i, GFP_NOIO, &ref[i].h), "alloc");
+		store(pool, ref[i].h, ref[i].len, ref[i].seed);
+		live++;
+	}
+	for (i = 0; i < nr; i++)
+		if (rnd() % 100 >= keep_pct) {
+			zba_free(pool, ref[i].h);
+			ref[i].h = 0;
+			live--;
+		}
+	check_books(pool, live, "before compaction");
+	t0 = zba_total_pages(pool);
+	f0 = zba_pages_freeable(pool);
+	CHECK(f0 > t0 / 10, "scattered frees left only %lu of %lu pages freeable", f0, t0);
+
+	/* A callback that refuses everything changes nothing. */
+	c.refuse = true;
+	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	CHECK(got == 0 && zba_total_pages(pool) == t0, "refusing callback freed %lu", got);
+	CHECK(c.calls > 0 && c.bad_owner == 0, "calls %ld bad owners %ld", c.calls, c.bad_owner);
+	check_books(pool, live, "after refused compaction");
+	c.refuse = false;
+
+	/* A small budget stops early; then a racing free now and then. */
+	c.free_permille = 20;
+	got = zba_compact(pool, move_cb, &c, 8);
+	CHECK(got >= 8 && got < t0 / 2, "budget 8 freed %lu", got);
+	CHECK(t0 - zba_total_pages(pool) == got, "returned %lu, total fell by %lu", got, t0 - zba_total_pages(pool));
+	t0 = zba_total_pages(pool);
+	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	t1 = zba_total_pages(pool);
+	f1 = zba_pages_freeable(pool);
+	CHECK(t0 - t1 == got, "returned %lu, total fell by %lu", got, t0 - t1);
+	CHECK(c.bad_owner == 0, "%ld callbacks with a wrong owner", c.bad_owner);
+	CHECK(c.moved > 0 && c.raced_frees > 0, "moved %ld raced %ld", c.moved, c.raced_frees);
+	for (i = 0; i < zba_nr_types(pool); i++) {
+		struct zba_type_stats st;
+
+		zba_type_stats(pool, i, &st);
+		sparse += st.occupancy[0] + st.occupancy[1];
+		types_used += st.blocks > 0;
+	}
+	/* At most one block per type is left under half full. */
+	CHECK(sparse <= types_used, "%lu blocks under half full in %lu types", sparse, types_used);
+	CHECK(f1 <= f0 / 10 + types_used, "pages_freeable %lu -> %lu", f0, f1);
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "object %u damaged by compaction", i);
+	check_books(pool, live, "after compaction");
+	printf("  compact unit %u: pages %lu -> %lu, freeable %lu -> %lu, %ld moved, %ld no room, %ld raced frees\n",
+	       unit, t0 + 0, t1, f0, f1, c.moved, c.nospace, c.raced_frees);
+	/* Objects not in an isolated block are not moved. */
+	for (i = 0; i < nr; i++)
+		if (ref[i].h) {
+			CHECK(zba_move(pool, ref[i].h) == 0, "moved a non-isolated object");
+			break;
+		}
+	/* The pool still works: allocate into it again. */
+	for (i = 0; i < nr; i++)
+		if (!ref[i].h) {
+			ref[i].len = draw_size(unit, DIST_CORPUS);
+			ref[i].seed = rnd();
+			REQUIRE(!zba_alloc(pool, ref[i].len, i, GFP_NOIO, &ref[i].h), "realloc");
+			store(pool, ref[i].h, ref[i].len, ref[i].seed);
+			live++;
+		}
+	for (i = 0; i < nr; i++) {
+		CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "object %u", i);
+		zba_free(pool, ref[i].h);
+	}
+	CHECK(zba_total_pages(pool) == 0, "pages left");
+	zba_pool_destroy(pool);
+	free(ref);
+	check_no_leak("compact");
+}
+
+static void test_compact(void)
+{
+	if (load_corpus())
+		return;
+	compact_run(4096, 40000, 25);
+	compact_run(16384, 10000, 25);
+	compact_run(4096, 20000, 60);
+}
+
+/* ---- destroy with objects still stored ---- */
+static void test_leak(void)
+{
+	unsigned int units[2] = { 4096, 16384 }, u, i;
+
+	for (u = 0; u < 2; u++) {
+		struct zba_pool *pool = zba_pool_create("leak", units[u]);
+		unsigned long h;
+
+		REQUIRE(pool, "pool");
+		for (i = 0; i < 5000; i++)
+			REQUIRE(!zba_alloc(pool, 1 + rnd() % units[u], i, GFP_KERNEL, &h), "alloc");
+		CHECK(shim_live_pages > 0, "no pages");
+		zba_pool_destroy(pool);
+		check_no_leak("destroy with objects");
+	}
+}
+
+/* ---- concurrency: allocating, freeing, reading threads and a compactor ---- */
+struct conc {
+	struct zba_pool *pool;
+	struct ref *ref;
+	unsigned int nr, unit;
+	int stop;
+	long moved, compactions, errors;
+};
+
+static bool conc_cb(void *ctx, u32 owner, unsigned long handle)
+{
+	struct conc *c = ctx;
+	struct ref *r = &c->ref[owner];
+	unsigned long nh = 0;
+
+	if (owner >= c->nr || pthread_mutex_trylock(&r->lock))
+		return false;
+	if (r->h == handle) {
+		nh = zba_move(c->pool, handle);
+		if (nh) {
+			r->h = nh;
+			c->moved++;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return nh != 0;
+}
+
+struct worker {
+	struct conc *c;
+	unsigned int first, count;
+	u64 rs;
+	unsigned long ops;
+	long errors;
+	unsigned char *buf, *exp;
+};
+
+static u64 wrnd(struct worker *w)
+{
+	w->rs ^= w->rs << 13;
+	w->rs ^= w->rs >> 7;
+	w->rs ^= w->rs << 17;
+	return w->rs;
+}
+
+static void *conc_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct conc *c = w->c;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		struct ref *r = &c->ref[w->first + wrnd(w) % w->count];
+		unsigned int what = wrnd(w) % 8;
+
+		pthread_mutex_lock(&r->lock);
+		if (!r->h) {
+			size_t len = 1 + wrnd(w) % c->unit;
+
+			if (!zba_alloc(c->pool, len, r - c->ref, GFP_NOIO, &r->h)) {
+				r->len = len;
+				r->seed = wrnd(w);
+				fill(w->exp, len, r->seed);
+				zba_write(c->pool, r->h, w->exp, len);
+			} else {
+				r->h = 0;
+				w->errors++;
+			}
+		} else if (what < 4) {
+			zba_free(c->pool, r->h);
+			r->h = 0;
+		} else {
+			const void *p;
+
+			fill(w->exp, r->len, r->seed);
+			p = zba_read_begin(c->pool, r->h, r->len, w->buf);
+			if (memcmp(p, w->exp, r->len))
+				w->errors++;
+			zba_read_end(c->pool, r->h, p);
+		}
+		pthread_mutex_unlock(&r->lock);
+		w->ops++;
+	}
+	return NULL;
+}
+
+static void *conc_compactor(void *arg)
+{
+	struct conc *c = arg;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		struct zba_type_stats st;
+
+		zba_compact(c->pool, conc_cb, c, ULONG_MAX);
+		zba_type_stats(c->pool, c->compactions % zba_nr_types(c->pool), &st);
+		(void)zba_pages_freeable(c->pool);
+		c->compactions++;
+	}
+	return NULL;
+}
+
+static void conc_run(unsigned int unit, unsigned int seconds)
+{
+	enum { NW = 2 };
+	struct conc c = { .unit = unit, .nr = 4000 };
+	struct worker w[NW];
+	pthread_t tw[NW], tc;
+	unsigned long ops = 0;
+	long live = 0;
+	unsigned int i;
+
+	c.pool = zba_pool_create("conc", unit);
+	c.ref = calloc(c.nr, sizeof(*c.ref));
+	REQUIRE(c.pool && c.ref, "setup");
+	for (i = 0; i < c.nr; i++)
+		pthread_mutex_init(&c.ref[i].lock, NULL);
+	for (i = 0; i < NW; i++) {
+		w[i] = (struct worker){ .c = &c, .first = i * c.nr / NW, .count = c.nr / NW,
+					.rs = 0x1234567ULL * (i + 1) + seed0,
+					.buf = malloc(unit), .exp = malloc(unit) };
+		pthread_create(&tw[i], NULL, conc_worker, &w[i]);
+	}
+	pthread_create(&tc, NULL, conc_compactor, &c);
+	sleep(seconds);
+	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < NW; i++) {
+		pthread_join(tw[i], NULL);
+		CHECK(w[i].errors == 0, "worker %u: %ld errors", i, w[i].errors);
+		ops += w[i].ops;
+		free(w[i].buf);
+		free(w[i].exp);
+	}
+	pthread_join(tc, NULL);
+	for (i = 0; i < c.nr; i++)
+		if (c.ref[i].h) {
+			live++;
+			CHECK(verify(c.pool, c.ref[i].h, c.ref[i].len, c.ref[i].seed), "object %u", i);
+		}
+	check_books(c.pool, live, "conc");
+	CHECK(c.moved > 0, "the compactor never moved an object");
+	printf("  conc unit %u: %lu ops, %ld compactions, %ld objects moved\n",
+	       unit, ops, c.compactions, c.moved);
+	for (i = 0; i < c.nr; i++)
+		if (c.ref[i].h)
+			zba_free(c.pool, c.ref[i].h);
+	zba_pool_destroy(c.pool);
+	free(c.ref);
+	check_no_leak("conc");
+}
+
+static void test_conc(void)
+{
+	conc_run(4096, 3);
+	conc_run(16384, 2);
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+	bool by_default;
+} tests[] = {
+	{ "types", test_types, true },
+	{ "model", test_model, true },
+	{ "failinj", test_failinj, true },
+	{ "compact", test_compact, true },
+	{ "leak", test_leak, true },
+	{ "conc", test_conc, false },
+};
+
+static void run(unsigned int i)
+{
+	time_t t = time(NULL);
+	int before = failures;
+
+	printf("%s (PAGE_SIZE %lu):\n", tests[i].name, PAGE_SIZE);
+	fflush(stdout);
+	tests[i].fn();
+	printf("%s: %s (%lds)\n", tests[i].name, failures == before ? "ok" : "FAILED",
+	       (long)(time(NULL) - t));
+	fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int i;
+	bool any = false;
+	int a;
+
+	corpus_path = getenv("ZBLK_CORPUS");
+	if (!corpus_path || !*corpus_path)
+		corpus_path = "../shared/corpus/anon-a.bin.zst";
+	for (a = 1; a < argc; a++) {
+		if (!strcmp(argv[a], "--corpus") && a + 1 < argc) {
+			corpus_path = argv[++a];
+		} else if (!strcmp(argv[a], "--ops") && a + 1 < argc) {
+			nr_ops = strtoul(argv[++a], NULL, 0);
+		} else if (!strcmp(argv[a], "--seed") && a + 1 < argc) {
+			seed0 = strtoul(argv[++a], NULL, 0);
+		} else if (!strcmp(argv[a], "-h") || !strcmp(argv[a], "--help")) {
+			printf("usage: %s [--corpus FILE] [--ops N] [--seed N] [TEST...]\ntests:", argv[0]);
+			for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+				printf(" %s", tests[i].name);
+			printf("\n");
+			return 0;
+		} else {
+			break;
+		}
+	}
+	rnd_state ^= seed0 * 0x9e3779b97f4a7c15ULL;
+	scratch = malloc(65536);
+	expect = malloc(65536);
+	for (; a < argc; a++) {
+		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+			if (!strcmp(argv[a], tests[i].name))
+				break;
+		if (i == sizeof(tests) / sizeof(tests[0])) {
+			fprintf(stderr, "unknown test '%s' (see --help)\n", argv[a]);
+			return 2;
+		}
+		run(i);
+		any = true;
+	}
+	if (!any)
+		for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+			if (tests[i].by_default)
+				run(i);
+	free(scratch);
+	free(expect);
+	for (i = 0; i < 2; i++) {
+		free(corpus_lz4[i]);
+		free(corpus_zstd[i]);
+	}
+	printf("%s\n", failures ? "FAILED" : "all passed");
+	return failures ? 1 : 0;
+}
