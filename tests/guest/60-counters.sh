@@ -30,7 +30,7 @@ rd_md5() {
 	dd if=/dev/$dev bs="$1" skip="$2" count="$3" iflag=direct 2>/dev/null | zb_md5
 }
 
-text() { seq 1 9999999 | head -c "$1"; }
+text() { seq 1 9999999 | sed 's/$/ zblk counters line/' | head -c "$1"; }
 ones() { tr '\0' '\377' </dev/zero | head -c "$1"; }
 word() { yes zblk123 | head -c "$1"; }
 almost() { head -c $(($1 - 1)) /dev/zero; printf '\001'; }
