@@ -409,9 +409,9 @@ static ssize_t hot_remove_store(zblk_class_const struct class *class,
 	unsigned int id;
 	int ret;
 
-	if (zblk_parse_uint(buf, len, &id) || id >= ZBLK_MAX_DEVICES)
+	if (zblk_parse_uint(buf, len, &id))
 		return -EINVAL;
-	ret = zblk_remove_id(id);
+	ret = id < ZBLK_MAX_DEVICES ? zblk_remove_id(id) : -ENODEV;
 	return ret ? ret : len;
 }
 static CLASS_ATTR_WO(hot_remove);

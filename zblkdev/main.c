@@ -144,7 +144,9 @@ int zblk_set_disksize(struct zblk *z, u64 size)
 	size = units << z->unit_shift;
 
 	ret = -ENOMEM;
-	z->table = vzalloc(array_size(units, sizeof(struct zblk_entry)));
+	/* Quietly refuse a table the machine cannot hold. */
+	z->table = __vmalloc(array_size(units, sizeof(struct zblk_entry)),
+			     GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
 	if (!z->table)
 		goto fail;
 	z->nr_units = units;
