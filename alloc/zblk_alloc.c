@@ -186,8 +186,8 @@ struct zba_type {
  * @compact_lock: one compaction at a time (only try-locked)
  * @compact_next: type where the next compaction starts (protected by
  *	@compact_lock)
- * @move_pages: pages zba_move() allocated, to net them out of compaction's
- *	count
+ * @move_pages: pages zba_move() allocated (for compaction's count)
+ * @isolated_pages: pages freed from isolated blocks (for compaction's count)
  * @size_to_type: type index for an object of 8*k-7..8*k bytes, k = 1..unit/8
  * @types: the type table, by increasing slot size
  */
@@ -201,6 +201,7 @@ struct zba_pool {
 	struct mutex compact_lock;
 	unsigned int compact_next;
 	atomic_long_t move_pages;
+	atomic_long_t isolated_pages;
 	u8 *size_to_type;
 	struct zba_type types[];
 };
@@ -588,6 +589,8 @@ static bool zba_release(struct zba_pool *pool, struct zba_type *t,
 		b->nr_pages--;
 		WRITE_ONCE(t->nr_pages, t->nr_pages - 1);
 		atomic_long_dec(&pool->total_pages);
+		if (b->isolated)
+			atomic_long_inc(&pool->isolated_pages);
 	}
 	zba_relevel(t, b);
 	return !b->nr_used && !b->isolated;
@@ -927,7 +930,7 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	struct zba_stash st = { .nr = 0 };
 	struct zba_type *t = zba_htype(pool, handle);
 	unsigned int slot = zba_hslot(handle), dslot, need;
-	struct zba_block *b, *d;
+	struct zba_block *b, *d = NULL;
 	unsigned long nh = 0;
 	unsigned int filled = 0;
 
@@ -939,11 +942,18 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	for (;;) {
 		spin_lock(&t->lock);
 		/* Only out of isolated blocks, which are on no list. */
-		d = b->isolated && test_bit(slot, zba_used(t, b)) ?
-			zba_fullest(t) : NULL;
-		if (!d)
+		if (!b->isolated || !test_bit(slot, zba_used(t, b)))
 			break;
-		dslot = find_first_zero_bit(zba_used(t, d), t->slots);
+		d = zba_fullest(t);
+		if (d) {
+			dslot = find_first_zero_bit(zba_used(t, d), t->slots);
+		} else {
+			/* The only non-full block: move down inside it. */
+			dslot = find_first_zero_bit(zba_used(t, b), t->slots);
+			if (dslot > slot)
+				break;
+			d = b;
+		}
 		need = zba_missing(t, d, dslot);
 		if (need <= st.nr) {
 			filled += st.nr;
@@ -973,27 +983,24 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	return nh;
 }
 
-/* Is compacting @t worth it: two non-full blocks and pages to gain? */
+/* Is compacting @t worth it: a non-full block and pages to gain? */
 static bool zba_worth(struct zba_type *t)
 {
-	return t->nr_blocks - t->nr_level[ZBA_FULL] >= 2 &&
+	return t->nr_blocks > t->nr_level[ZBA_FULL] &&
 	       zba_type_freeable(t, t->nr_used, t->nr_pages) > 0;
 }
 
 /*
- * Isolate the sparsest block of @t, offer each of its objects to @fn, and
- * free the block if that emptied it.
- * Return: false if @t was not worth compacting. *@freed gets the pages given
- *	back (net of pages allocated to receive objects), *@emptied whether
+ * Isolate the sparsest block of @t, offer its objects to @fn, and free the
+ * block if that emptied it.
+ * Return: false if @t was not worth compacting; else *@emptied tells whether
  *	the block was freed.
  */
 static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
-			      zba_move_fn fn, void *ctx, unsigned long *freed,
-			      bool *emptied)
+			      zba_move_fn fn, void *ctx, bool *emptied)
 {
 	struct zba_block *b;
-	unsigned int slot = 0, before, after;
-	long alloc0, got;
+	unsigned int slot, limit;
 	u32 owner;
 
 	spin_lock(&t->lock);
@@ -1004,37 +1011,36 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 	}
 	list_del_init(&b->list);
 	b->isolated = true;
-	before = b->nr_pages;
 	spin_unlock(&t->lock);
 
-	alloc0 = atomic_long_read(&pool->move_pages);
-	for (;;) {
+	/*
+	 * From the last object down: into other blocks, or, when @b is the
+	 * type's only non-full block, into its own lowest free slots until
+	 * none is left below the object.
+	 */
+	for (limit = t->slots; ; limit = slot) {
 		spin_lock(&t->lock);
-		slot = find_next_bit(zba_used(t, b), t->slots, slot);
-		if (slot >= t->slots) {
+		slot = find_last_bit(zba_used(t, b), limit);
+		if (slot >= limit || (!zba_fullest(t) &&
+		    find_first_zero_bit(zba_used(t, b), t->slots) > slot)) {
 			spin_unlock(&t->lock);
 			break;
 		}
 		owner = zba_owners(t, b)[slot];
 		spin_unlock(&t->lock);
 		fn(ctx, owner, zba_mkhandle(t, b, slot));
-		slot++;
 	}
 
 	spin_lock(&t->lock);
 	b->isolated = false;
 	*emptied = !b->nr_used;
-	after = b->nr_pages;
 	if (*emptied)
 		zba_unlink(t, b);
 	else
 		list_add_tail(&b->list, &t->lists[b->level]);
 	spin_unlock(&t->lock);
 	if (*emptied)
-		zba_block_free(pool, b);	/* it has no pages left */
-	got = (long)before - after -
-	      (atomic_long_read(&pool->move_pages) - alloc0);
-	*freed = got > 0 ? got : 0;
+		zba_block_free(pool, b);	/* its pages went with its last slot */
 	return true;
 }
 
@@ -1043,7 +1049,8 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 				      zba_move_fn fn, void *ctx,
 				      unsigned long budget)
 {
-	unsigned long freed = 0, got, rounds;
+	long freed = 0, rel0, mov0;
+	unsigned long rounds;
 	unsigned int stuck = 0;
 	bool emptied;
 
@@ -1051,14 +1058,19 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 	spin_lock(&t->lock);
 	rounds = t->nr_blocks;
 	spin_unlock(&t->lock);
-	while (freed < budget && stuck < 2 && rounds--) {
-		if (!zba_compact_block(pool, t, fn, ctx, &got, &emptied))
+	while ((freed <= 0 || (unsigned long)freed < budget) && stuck < 2 &&
+	       rounds--) {
+		rel0 = atomic_long_read(&pool->isolated_pages);
+		mov0 = atomic_long_read(&pool->move_pages);
+		if (!zba_compact_block(pool, t, fn, ctx, &emptied))
 			break;
-		freed += got;
+		/* Pages given back from the block less pages moves took. */
+		freed += atomic_long_read(&pool->isolated_pages) - rel0 -
+			 (atomic_long_read(&pool->move_pages) - mov0);
 		stuck += !emptied;
 		cond_resched();
 	}
-	return freed;
+	return freed > 0 ? freed : 0;
 }
 
 unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
@@ -1137,6 +1149,7 @@ struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
 	xa_init_flags(&pool->blocks, XA_FLAGS_ALLOC1);
 	atomic_long_set(&pool->total_pages, 0);
 	atomic_long_set(&pool->move_pages, 0);
+	atomic_long_set(&pool->isolated_pages, 0);
 	mutex_init(&pool->compact_lock);
 	for (i = 0, k = 0; i < (unsigned int)nr; i++) {
 		zba_type_init(&pool->types[i], i, &desc[i]);

@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include "shim.h"
 
-long shim_live_pages, shim_live_kmalloc, shim_warnings, shim_failed;
+long shim_live_pages, shim_live_kmalloc, shim_live_kmalloc_bytes, shim_warnings, shim_failed;
 long shim_fail_nth = -1;
 unsigned int shim_fail_permille;
 __thread int shim_spin_depth, shim_kmap_depth;
@@ -108,14 +108,21 @@ void *kmalloc(size_t size, gfp_t gfp)
 	else
 		memset(p + 64, 0x6b, size);
 	ADD(shim_live_kmalloc, 1);
+	ADD(shim_live_kmalloc_bytes, (long)size);
+	memcpy(p, &size, sizeof(size));
 	return p + 64;
 }
 
 void kfree(const void *p)
 {
+	size_t size;
+
 	if (!p)
 		return;
+
+	memcpy(&size, (const char *)p - 64, sizeof(size));
 	ADD(shim_live_kmalloc, -1);
+	ADD(shim_live_kmalloc_bytes, -(long)size);
 	free((char *)p - 64);
 }
 
@@ -180,6 +187,22 @@ unsigned long find_next_zero_bit(const unsigned long *a, unsigned long size,
 				 unsigned long off)
 {
 	return find_bit(a, size, off, ~0UL);
+}
+
+unsigned long find_last_bit(const unsigned long *a, unsigned long size)
+{
+	unsigned long w = size / 64;
+
+	if (size % 64) {
+		unsigned long x = a[w] & ((1UL << (size % 64)) - 1);
+
+		if (x)
+			return w * 64 + 63 - __builtin_clzl(x);
+	}
+	while (w--)
+		if (a[w])
+			return w * 64 + 63 - __builtin_clzl(a[w]);
+	return size;
 }
 
 /* ---- xarray ---- */

@@ -88,7 +88,7 @@ static inline size_t strscpy(char *d, const char *s, size_t n)
 #define pr_info(fmt, ...)	fprintf(stderr, pr_fmt(fmt), ##__VA_ARGS__)
 
 /* ---- shim state (shim.c) ---- */
-extern long shim_live_pages, shim_live_kmalloc, shim_warnings;
+extern long shim_live_pages, shim_live_kmalloc, shim_live_kmalloc_bytes, shim_warnings;
 extern long shim_fail_nth;		/* fail the allocation when it reaches 0; <0 off */
 extern unsigned int shim_fail_permille;	/* fail each allocation with p/1000 */
 extern long shim_failed;		/* allocations failed so far */
@@ -177,6 +177,7 @@ unsigned long find_next_bit(const unsigned long *a, unsigned long size,
 unsigned long find_next_zero_bit(const unsigned long *a, unsigned long size,
 				 unsigned long off);
 #define find_first_zero_bit(a, s) find_next_zero_bit(a, s, 0)
+unsigned long find_last_bit(const unsigned long *a, unsigned long size);
 
 /* ---- lists ---- */
 struct list_head { struct list_head *next, *prev; };
