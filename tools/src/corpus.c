@@ -124,11 +124,33 @@ int algo_default_level(enum corpus_algo algo)
 	return algo == ALGO_ZSTD ? 3 : 1;
 }
 
+static __thread char *dst;
+
+const void *compress_output(void)
+{
+	return dst;
+}
+
+int decompress_unit(enum corpus_algo algo, const void *src, size_t len,
+		    void *out, unsigned int unit)
+{
+	static __thread ZSTD_DCtx *dctx;
+	size_t r;
+
+	if (algo == ALGO_LZ4)
+		return LZ4_decompress_safe(src, out, len, unit) == (int)unit ? 0 : -1;
+	if (!dctx)
+		dctx = ZSTD_createDCtx();
+	if (!dctx)
+		return -1;
+	r = ZSTD_decompressDCtx(dctx, out, unit, src, len);
+	return !ZSTD_isError(r) && r == unit ? 0 : -1;
+}
+
 size_t compress_unit(enum corpus_algo algo, int level, const void *src,
 		     unsigned int unit)
 {
 	static __thread ZSTD_CCtx *cctx;
-	static __thread char *dst;
 	static __thread size_t cap;
 	size_t need = 2 * (size_t)unit + 1024;
 

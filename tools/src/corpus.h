@@ -31,6 +31,11 @@ int algo_default_level(enum corpus_algo algo);
  */
 size_t compress_unit(enum corpus_algo algo, int level, const void *src,
 		     unsigned int unit);
+/* The output of this thread's last compress_unit(). */
+const void *compress_output(void);
+/* Decompress @len bytes into exactly @unit bytes at @dst: 0 or -1. */
+int decompress_unit(enum corpus_algo algo, const void *src, size_t len,
+		    void *dst, unsigned int unit);
 
 /*
  * Compressed sizes of every unit of @path that is not same-filled.

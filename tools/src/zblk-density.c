@@ -212,6 +212,7 @@ struct obj {
 	unsigned long zs_obj;
 	unsigned int len;	/* min(compressed, unit) */
 	unsigned int zs_cls;
+	bool raw;		/* stored uncompressed (huge) */
 };
 
 struct replay {
@@ -287,7 +288,11 @@ static int replay_file(struct replay *r, struct zs_model *zs, const char *path,
 			break;
 		}
 		r->huge += len >= huge;
-		zba_write(r->pool, o->handle, buf, len >= huge ? unit : len);
+		o->raw = len >= huge;
+		if (o->raw)
+			zba_write(r->pool, o->handle, buf, unit);
+		else
+			zba_write(r->pool, o->handle, compress_output(), len);
 		o->zs_obj = zs_store(zs, len, &o->zs_cls);
 		r->compressed += len;
 		r->nr++;
@@ -362,64 +367,112 @@ static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Time the allocator's calls on the objects of @r (already stored). */
-static void bench(struct replay *r, unsigned int unit)
+/* Read object @i through the allocator (and decompress it into @out). */
+static bool read_obj(struct replay *r, enum corpus_algo algo, unsigned int unit,
+		     unsigned long i, void *copy, void *out)
 {
-	unsigned char *src = malloc(unit), *dst = malloc(unit);
-	unsigned long i, n = r->nr, copied = 0, rounds = 3, k;
-	volatile unsigned long sink = 0;
-	double t, t_alloc = 0, t_write = 0, t_read = 0, t_free = 0, t_memcpy = 0;
+	struct obj *o = &r->objs[i];
+	unsigned int len = o->raw ? unit : o->len;
+	const void *p = zba_read_begin(r->pool, o->handle, len, copy);
+	bool copied = p == copy;
 
-	memset(src, 0x3c, unit);
-	/* Reads: pointer into the page, or a copy when the slot spans pages. */
+	if (o->raw)
+		memcpy(out, p, unit);
+	else if (decompress_unit(algo, p, len, out, unit))
+		exit(1);
+	zba_read_end(r->pool, o->handle, p);
+	return copied;
+}
+
+/*
+ * Time the allocator on the objects of @r (already stored): reads with
+ * decompression, against decompressing from one flat buffer (what a
+ * virtually contiguous or high-order block would allow); then free and
+ * allocate+write everything again. CPU time of this thread.
+ */
+static void bench(struct replay *r, unsigned int unit, enum corpus_algo algo)
+{
+	unsigned char *copy = malloc(unit), *out = malloc(unit), *arena;
+	unsigned long i, n = r->nr, k, rounds = 3, nspan = 0, total = 0, *off;
+	double t, t_in = 0, t_span = 0, f_in = 0, f_span = 0, t_alloc = 0, t_free = 0;
+	bool *span = calloc(n, sizeof(*span));
+
+	shim_page_cache = true;
+	off = calloc(n + 1, sizeof(*off));
+	for (i = 0; i < n; i++) {
+		off[i] = total;
+		total += r->objs[i].raw ? unit : r->objs[i].len;
+	}
+	arena = malloc(total);
+	for (i = 0; i < n; i++) {
+		struct obj *o = &r->objs[i];
+		unsigned int len = o->raw ? unit : o->len;
+		const void *p = zba_read_begin(r->pool, o->handle, len, copy);
+
+		span[i] = p == copy;
+		nspan += span[i];
+		memcpy(arena + off[i], p, len);
+		zba_read_end(r->pool, o->handle, p);
+	}
 	for (k = 0; k < rounds; k++) {
-		t = now();
-		for (i = 0; i < n; i++) {
-			const void *p = zba_read_begin(r->pool, r->objs[i].handle,
-						       r->objs[i].len, dst);
+		int pass;
 
-			sink += *(const unsigned char *)p;
-			copied += p == dst;
-			zba_read_end(r->pool, r->objs[i].handle, p);
+		for (pass = 0; pass < 2; pass++) {
+			t = now();
+			for (i = 0; i < n; i++)
+				if (span[i] == pass)
+					read_obj(r, algo, unit, i, copy, out);
+			*(pass ? &t_span : &t_in) += now() - t;
+			t = now();
+			for (i = 0; i < n; i++) {
+				struct obj *o = &r->objs[i];
+
+				if (span[i] != pass)
+					continue;
+				if (o->raw)
+					memcpy(out, arena + off[i], unit);
+				else if (decompress_unit(algo, arena + off[i], o->len, out, unit))
+					exit(1);
+			}
+			*(pass ? &f_span : &f_in) += now() - t;
 		}
-		t_read += now() - t;
-		t = now();
-		for (i = 0; i < n; i++) {
-			memcpy(dst, src, r->objs[i].len);
-			sink += dst[0];
-		}
-		t_memcpy += now() - t;
-		/* Free everything, then allocate and write it again. */
 		t = now();
 		for (i = 0; i < n; i++)
 			zba_free(r->pool, r->objs[i].handle);
 		t_free += now() - t;
 		t = now();
-		for (i = 0; i < n; i++)
-			if (zba_alloc(r->pool, r->objs[i].len, i, GFP_NOIO, &r->objs[i].handle))
+		for (i = 0; i < n; i++) {
+			struct obj *o = &r->objs[i];
+			unsigned int len = o->raw ? unit : o->len;
+
+			if (zba_alloc(r->pool, len, i, GFP_NOIO, &o->handle))
 				exit(1);
+			zba_write(r->pool, o->handle, arena + off[i], len);
+		}
 		t_alloc += now() - t;
-		t = now();
-		for (i = 0; i < n; i++)
-			zba_write(r->pool, r->objs[i].handle, src, r->objs[i].len);
-		t_write += now() - t;
 	}
-	n *= rounds;
-	printf("bench: %lu objects x %lu rounds, unit %u, PAGE_SIZE %lu (userspace shim)\n",
-	       r->nr, rounds, unit, PAGE_SIZE);
-	printf("  zba_alloc                %7.1f ns/object (pages from malloc)\n", 1e9 * t_alloc / n);
-	printf("  zba_write                %7.1f ns/object\n", 1e9 * t_write / n);
-	printf("  zba_read_begin+end       %7.1f ns/object, %.1f%% copied (slot spans pages)\n",
-	       1e9 * t_read / n, 100.0 * copied / n);
-	printf("  memcpy of the object     %7.1f ns/object (reference)\n", 1e9 * t_memcpy / n);
-	printf("  zba_free                 %7.1f ns/object\n", 1e9 * t_free / n);
-	(void)sink;
-	free(src);
-	free(dst);
+	printf("bench: %lu objects x %lu rounds, unit %u, %s, PAGE_SIZE %lu, userspace shim, CPU time\n",
+	       n, rounds, unit, algo == ALGO_LZ4 ? "lz4" : "zstd", PAGE_SIZE);
+	printf("  objects whose slot spans pages (read by copy): %.1f%%\n", 100.0 * nspan / n);
+	printf("  read+decompress, slot in one page:   %7.0f ns (flat buffer %7.0f ns)\n",
+	       n - nspan ? 1e9 * t_in / ((n - nspan) * rounds) : 0,
+	       n - nspan ? 1e9 * f_in / ((n - nspan) * rounds) : 0);
+	printf("  read+decompress, slot spans pages:   %7.0f ns (flat buffer %7.0f ns)\n",
+	       nspan ? 1e9 * t_span / (nspan * rounds) : 0,
+	       nspan ? 1e9 * f_span / (nspan * rounds) : 0);
+	printf("  read+decompress, all objects:        %7.0f ns (flat buffer %7.0f ns)\n",
+	       1e9 * (t_in + t_span) / (n * rounds), 1e9 * (f_in + f_span) / (n * rounds));
+	printf("  zba_alloc+zba_write:                 %7.0f ns/object\n", 1e9 * t_alloc / (n * rounds));
+	printf("  zba_free:                            %7.0f ns/object\n", 1e9 * t_free / (n * rounds));
+	free(copy);
+	free(out);
+	free(arena);
+	free(off);
+	free(span);
 }
 
 int main(int argc, char **argv)
@@ -536,7 +589,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (do_bench) {
-		bench(&r, unit);
+		bench(&r, unit, algo);
 		return 0;
 	}
 

@@ -49,6 +49,11 @@ static void shim_check_gfp(gfp_t gfp, const char *what)
 		shim_might_sleep(what);
 }
 
+/* Freed pages kept for reuse when shim_page_cache is set (benchmarks). */
+bool shim_page_cache;
+static struct page *page_cache;
+static pthread_mutex_t page_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct page *alloc_page(gfp_t gfp)
 {
 	struct page *p;
@@ -56,6 +61,17 @@ struct page *alloc_page(gfp_t gfp)
 	shim_check_gfp(gfp, "alloc_page");
 	if (shim_should_fail())
 		return NULL;
+	if (shim_page_cache) {
+		pthread_mutex_lock(&page_cache_lock);
+		p = page_cache;
+		if (p)
+			page_cache = *(struct page **)p->virt;
+		pthread_mutex_unlock(&page_cache_lock);
+		if (p) {
+			ADD(shim_live_pages, 1);
+			return p;
+		}
+	}
 	p = malloc(sizeof(*p));
 	if (!p)
 		return NULL;
@@ -72,6 +88,13 @@ struct page *alloc_page(gfp_t gfp)
 void __free_page(struct page *page)
 {
 	ADD(shim_live_pages, -1);
+	if (shim_page_cache) {
+		pthread_mutex_lock(&page_cache_lock);
+		*(struct page **)page->virt = page_cache;
+		page_cache = page;
+		pthread_mutex_unlock(&page_cache_lock);
+		return;
+	}
 	free(page->virt);
 	free(page);
 }

@@ -93,6 +93,7 @@ extern long shim_fail_nth;		/* fail the allocation when it reaches 0; <0 off */
 extern unsigned int shim_fail_permille;	/* fail each allocation with p/1000 */
 extern long shim_failed;		/* allocations failed so far */
 extern __thread int shim_spin_depth, shim_kmap_depth;
+extern bool shim_page_cache;		/* recycle freed pages (benchmarks only) */
 bool shim_should_fail(void);
 void shim_might_sleep(const char *what);
 #define might_sleep()		shim_might_sleep(__func__)
