@@ -14,7 +14,11 @@
  * it in pieces (one kmap_local_page() per page) and zba_read_begin() returns
  * a pointer into the page when the slot lies in one page and copies the
  * object into the caller's buffer otherwise, as zsmalloc does. Copying costs
- * one memcpy of the object, far less than decompressing it.
+ * one memcpy of the object: in the userspace replay (docs/allocator.md) a
+ * read plus lz4 decompression costs 3-18% more than from a flat buffer, the
+ * zstd difference is lost in noise, and vm_map_ram() per read or high-order
+ * blocks would cost more (a page-table update and TLB flush, or reclaim and
+ * compaction of the page allocator) or fail under memory pressure.
  *
  * Pages on demand. A block's pages are allocated when the first slot that
  * touches them is taken and freed as soon as no used slot touches them, and
@@ -36,6 +40,16 @@
  * log(size) from 32 bytes to unit. More data than that only makes the
  * per-type term smaller. For 4 KiB pages this gives about 120 types for 4 KiB
  * units and 130 for 16 KiB units, 1-3% apart where the bytes are.
+ *
+ * Compaction (zba_compact()) isolates the sparsest block of a type: it goes
+ * off the lists, so no allocation lands in it, and only compaction frees it
+ * (zba_free() of its objects still works). Its objects, last slot first, go
+ * to the caller's callback with no allocator lock held; the callback
+ * try-locks the owner and calls zba_move(), which copies the object into the
+ * lowest free slot of the fullest other block, or, when the isolated block is
+ * the type's only non-full one, into a lower free slot of the same block.
+ * zba_move() never creates a block; it may add a page to the receiving block
+ * with GFP_NOWAIT. Pages are counted as freed net of such additions.
  *
  * Handles: (block id << ZBA_ID_SHIFT) | (type << ZBA_SLOT_BITS) | slot. The
  * block id comes from the pool's xarray (ids start at 1, so 0 is never a
