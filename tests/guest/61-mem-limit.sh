@@ -8,8 +8,9 @@
 # - writing 16 MiB more (O_DIRECT) fails part way; mem_used_total stays near
 #   the limit; io_stat failed_writes counts the failures;
 # - a buffered write past the limit fails too (at fsync);
-# - rewriting the first 4 MiB at the limit: units whose write failed keep
-#   their old content, units whose write succeeded have the new one;
+# - rewriting the first 4 MiB at the limit with 4 KiB writes (partial units
+#   when unit_size is 16384): blocks whose write failed keep their old
+#   content, blocks whose write succeeded have the new one;
 # - with the limit lifted (0), the same writes succeed.
 . /lib/zblk/lib.sh
 . /lib/zblk/lib-zblk.sh
@@ -50,13 +51,13 @@ run() { # UNIT
 	zb_drop_caches
 	zb_expect_str "md5 of the first 4 MiB" "$(dd if=/dev/$dev bs=64k count=64 iflag=direct 2>/dev/null | zb_md5)" "$(zb_md5 <$old)"
 
-	zb_step "rewrite the first 4 MiB at the limit, unit by unit"
+	zb_step "rewrite the first 4 MiB at the limit with 4 KiB O_DIRECT writes"
 	head -c $((4 * ZB_MIB)) /dev/urandom >$new
-	out=$(dd if=$new of=/dev/$dev bs=$u oflag=direct 2>&1)
+	out=$(dd if=$new of=/dev/$dev bs=4096 oflag=direct 2>&1)
 	n=$(echo "$out" | sed -n 's/^\([0-9]*\)+[0-9]* records out.*/\1/p' | head -n1)
 	[ -n "$n" ] || zb_fail "cannot parse dd's output: $out"
-	zb_info "$n of $((4 * ZB_MIB / u)) units rewritten before the first failure"
-	exp=$({ head -c $((n * u)) $new; tail -c +$((n * u + 1)) $old; } | zb_md5)
+	zb_info "$n of 1024 4 KiB blocks rewritten before the first failure"
+	exp=$({ head -c $((n * 4096)) $new; tail -c +$((n * 4096 + 1)) $old; } | zb_md5)
 	zb_expect_str "md5 of the first 4 MiB after a partly failed rewrite" \
 		"$(dd if=/dev/$dev bs=64k count=64 iflag=direct 2>/dev/null | zb_md5)" "$exp"
 

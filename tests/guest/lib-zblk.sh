@@ -364,7 +364,7 @@ ZB_FIO_VERIFY="--verify=crc32c --verify_fatal=1 --do_verify=1 --buffer_compress_
 # sequential and random, 4k/16k/64k/1m blocks, 2 jobs on disjoint halves,
 # O_DIRECT and buffered (with the page cache dropped before verifying).
 zb_fio_suite() {
-	local unit=$1 algo=$2 dev=zblk0 size=128M half=48M o
+	local unit=$1 algo=$2 dev=zblk0 size=64M half=24M o
 	zb_load num_devices=1
 	zb_setup $dev "$unit" "$algo" "$size"
 	o="--filename=/dev/$dev --numjobs=2 --offset_increment=$half --size=$half $ZB_FIO_VERIFY"
@@ -377,13 +377,13 @@ zb_fio_suite() {
 	zb_fio rand64k $o --direct=1 --rw=randwrite --bs=64k
 	zb_step "direct random write+verify, bs=4k (partial units when unit_size > 4k)"
 	# shellcheck disable=SC2086
-	zb_fio rand4k $o --direct=1 --rw=randwrite --bs=4k --size=16M
+	zb_fio rand4k $o --direct=1 --rw=randwrite --bs=4k --size=12M
 	zb_step "direct sequential write+verify, bs=1m"
 	# shellcheck disable=SC2086
 	zb_fio seq1m $o --direct=1 --rw=write --bs=1m
 	zb_step "direct random read/write mix with verify, bs=16k"
 	# shellcheck disable=SC2086
-	zb_fio randrw16k $o --direct=1 --rw=randrw --bs=16k --size=24M
+	zb_fio randrw16k $o --direct=1 --rw=randrw --bs=16k --size=16M
 
 	zb_step "buffered random write, bs=16k, fsync; drop caches; verify"
 	# shellcheck disable=SC2086
