@@ -115,7 +115,7 @@ run() { # UNIT
 	fi
 
 	zb_step "write new data into the discarded 8 MiB"
-	zb_corpus | tail -c $((8 * ZB_MIB)) | dd of=$ref bs=1M seek=8 conv=notrunc 2>/dev/null
+	zb_corpus | tail -c +$(( $(zb_corpus_len) - 8 * ZB_MIB + 1)) | dd of=$ref bs=1M seek=8 conv=notrunc 2>/dev/null
 	dd if=$ref of=/dev/$dev bs=1M skip=8 seek=8 count=8 oflag=direct 2>/dev/null || zb_fail "rewrite failed"
 	check_all "after rewriting the discarded range"
 	zb_show_mm $dev
