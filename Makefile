@@ -4,6 +4,7 @@
 #
 #   make                      build zblk.ko against KDIR
 #   make KDIR=/usr/src/linux-headers-<version>
+#   make ARCH=arm64           cross-build for the arm64-16k kernel (docs/arm64-16k.md)
 #   make check                every test: host unit tests + guest suite on 6.1 and 6.12
 #   make demo                 boot a guest and show /dev/zblk0 as swap and ext4
 #   make bench                zblk vs zram vs brd in one guest (not a test)
@@ -14,6 +15,11 @@ ifneq ($(KERNELRELEASE),)
 include $(src)/Kbuild
 else
 
+# make ARCH=arm64: cross-build for Debian's arm64-16k kernel (16K pages),
+# whose headers tools/lib/arm64.sh fetches into build/arm64/ (docs/arm64-16k.md).
+ifeq ($(ARCH),arm64)
+KDIR ?= $(shell bash -c '. tools/lib/arm64.sh && zblk_arm64_fetch >&2 && zblk_arm64_headers')
+endif
 # The running kernel's build tree when it has one, else the newest installed
 # Debian amd64 headers.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
@@ -55,5 +61,5 @@ clean:
 	-$(MAKE) -C tests/alloc clean
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 endif
