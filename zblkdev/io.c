@@ -8,10 +8,11 @@
  *            decompressed straight into the page;
  *   - write: a piece that covers the whole unit is compressed and stored
  *            without looking at the old content; a piece that covers part of
- *            a unit (16K units) is a read-modify-write under the entry lock;
+ *            a unit (16K units) is a read-modify-write under the entry lock,
+ *            and the unit's blocks never written stay marked absent;
  *   - discard / write-zeroes: a whole unit is freed; part of a unit marks its
- *            4K blocks discarded (they read as zeroes; the unit is freed once
- *            every block is discarded).
+ *            4K blocks absent (they read as zeroes; the unit is freed once
+ *            every block is absent).
  * A failed write leaves the unit as it was.
  *
  * Lock order (outermost first): bounce buffer (mempool) -> compression
@@ -352,6 +353,29 @@ static void zblk_copy_to_bio(struct bio *bio, struct bvec_iter *iter,
 	}
 }
 
+/* 4K blocks of a unit covered by [@off, +@len), as a mask. */
+static unsigned long zblk_block_mask(unsigned int off, unsigned int len)
+{
+	return GENMASK((off + len) / ZBLK_BLOCK_SIZE - 1, off / ZBLK_BLOCK_SIZE);
+}
+
+/*
+ * Blocks of a locked unit that hold no data once [@off, +@len) is written:
+ * those discarded before, or never written (every block of an empty unit).
+ * Marking never-written blocks lets the unit be freed as soon as the
+ * blocks that were written are discarded again (swap frees slot by slot).
+ */
+static unsigned long zblk_absent_after_write(struct zblk *z,
+					     struct zblk_entry *e,
+					     unsigned int off, unsigned int len)
+{
+	unsigned long absent = zblk_entry_discarded(e);
+
+	if (!zblk_entry_stored(e))
+		absent = BIT(z->unit_size >> ZBLK_BLOCK_SHIFT) - 1;
+	return absent & ~zblk_block_mask(off, len);
+}
+
 /**
  * zblk_store_partial() - write part of a unit (read-modify-write).
  * @z: the device
@@ -386,8 +410,11 @@ static int zblk_store_partial(struct zblk *z, u32 index, struct bio *bio,
 	}
 	zblk_copy_from_bio(buf + off, bio, iter, len);
 	ret = zblk_make_obj(z, strm, index, NULL, buf, &obj);
-	if (!ret)
+	if (!ret) {
+		obj.flags |= zblk_absent_after_write(z, e, off, len) <<
+			     ZBLK_DISC_SHIFT;
 		zblk_install_locked(z, e, &obj);
+	}
 	atomic64_inc(&z->stats.partial_writes);
 out:
 	zblk_entry_unlock(e);
@@ -530,8 +557,7 @@ static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
 	}
 	atomic64_inc(&z->stats.partial_discards);
 	all = BIT(z->unit_size >> ZBLK_BLOCK_SHIFT) - 1;
-	mask = zblk_entry_discarded(e) |
-	       GENMASK((off + len) / ZBLK_BLOCK_SIZE - 1, off / ZBLK_BLOCK_SIZE);
+	mask = zblk_entry_discarded(e) | zblk_block_mask(off, len);
 	if (mask == all)
 		zblk_free_locked(z, e);
 	else

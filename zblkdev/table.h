@@ -6,8 +6,9 @@
  *   handle: the allocator handle of the unit's object, or the fill value of
  *           a same-filled unit, or 0 for an empty unit;
  *   flags:  bits  0..16  object size in bytes (unit_size for raw units)
- *           bits 17..20  discarded 4K blocks of a partly discarded unit
- *                        (they read as zeroes until the unit is rewritten)
+ *           bits 17..20  "absent" 4K blocks of a 16K unit: discarded, or
+ *                        never written since the unit was created; they
+ *                        read as zeroes; the unit is freed when all are
  *           bit  24      LOCK: the entry's lock
  *           bit  25      SAME: handle holds a fill value
  *           bit  26      HUGE: the object is the unit stored raw
