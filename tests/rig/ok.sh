@@ -53,6 +53,6 @@ check losetup -d "$dev"
 
 section "brd + fio"
 need_module brd rd_nr=1 rd_size=16384
-check fio --name=rig --filename=/dev/ram0 --direct=1 --rw=randwrite --bs=4k --size=16M --io_size=2M --verify=crc32c --output-format=terse
+check fio --name=rig --filename=/dev/ram0 --direct=1 --rw=randwrite --bs=4k --size=16M --io_size=2M --verify=crc32c --output=/tmp/fio.log
 check rmmod brd
 pass "rig ok"
