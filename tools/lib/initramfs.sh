@@ -146,7 +146,7 @@ _zblk_module_paths() {
 	local rel=$1 m
 	shift
 	for m in "$@"; do
-		modprobe -S "$rel" -D "$m" 2>/dev/null || true
+		modprobe -d "${ZBLK_GUEST_MODROOT:-/}" -S "$rel" -D "$m" 2>/dev/null || true
 	done | awk '$1 == "insmod" {print $2}' | awk '!seen[$0]++'
 }
 
@@ -154,7 +154,7 @@ _zblk_module_paths() {
 # path (without .xz/.zst/.gz) under ROOT
 _zblk_install_module() {
 	local rel=$1 src=$2 root=$3 rpath dst
-	rpath=${src#/lib/modules/$rel/}
+	rpath=${src#"${ZBLK_GUEST_MODROOT:-}"/lib/modules/$rel/}
 	rpath=${rpath#/usr}
 	dst=$root/lib/modules/$rel/${rpath%.*}
 	case "$src" in
@@ -171,7 +171,8 @@ _zblk_install_module() {
 _zblk_depmod() {
 	local root=$1 rel=$2 f
 	for f in modules.builtin modules.builtin.modinfo modules.order; do
-		[ -f "/lib/modules/$rel/$f" ] && cp "/lib/modules/$rel/$f" "$root/lib/modules/$rel/"
+		[ -f "${ZBLK_GUEST_MODROOT:-}/lib/modules/$rel/$f" ] &&
+			cp "${ZBLK_GUEST_MODROOT:-}/lib/modules/$rel/$f" "$root/lib/modules/$rel/"
 	done
 	depmod -b "$root" -a "$rel" || { echo "guest-run: depmod failed" >&2; return 1; }
 }
@@ -179,12 +180,14 @@ _zblk_depmod() {
 # zblk_guest_base RELEASE DIR -> path of the cached base initramfs; its
 # unpacked tree is kept beside it as <path>.root
 zblk_guest_base() {
-	local rel=$1 dir=$2 mods key base busybox=/bin/busybox
+	# ZBLK_GUEST_MODROOT / ZBLK_GUEST_BUSYBOX: another architecture's unpacked
+	# root and busybox (tools/lib/arm64.sh); its applet list is the host's.
+	local rel=$1 dir=$2 mods key base busybox=${ZBLK_GUEST_BUSYBOX:-/bin/busybox}
 	[ -x "$busybox" ] || { echo "guest-run: $busybox missing (run tools/deps)" >&2; return 1; }
 	mods=$(_zblk_module_paths "$rel" "${ZBLK_GUEST_MODULES[@]}")
 	[ -n "$mods" ] || { echo "guest-run: no modules found for $rel under /lib/modules" >&2; return 1; }
 	key=$({ echo "base-v3 $rel"; cat "${BASH_SOURCE[0]}" "$_zblk_top/tools/lib/guest-init"
-		_zblk_stat "$busybox" $mods /lib/modules/"$rel"/modules.builtin; } | _zblk_hash)
+		_zblk_stat "$busybox" $mods "${ZBLK_GUEST_MODROOT:-}"/lib/modules/"$rel"/modules.builtin; } | _zblk_hash)
 	base=$dir/base-$key.cpio.gz
 	[ -f "$base" ] && [ -d "$base.root" ] && { echo "$base"; return 0; }
 	mkdir -p "$dir"
@@ -202,9 +205,11 @@ zblk_guest_base() {
 		ln -s /usr/bin/dash "$root/bin/sh"
 		ln -s /usr/bin/bash "$root/bin/bash"
 		ln -s usr/lib64 "$root/lib64"
+		# arm64's loader is /lib/ld-linux-aarch64.so.1 (on the tools disk)
+		ln -s /usr/lib/ld-linux-aarch64.so.1 "$root/lib/ld-linux-aarch64.so.1"
 		cp "$busybox" "$root/bin/busybox"
 		local a
-		for a in $("$busybox" --list); do
+		for a in $(/bin/busybox --list); do
 			case "$a" in busybox|sh|bash) ;; *) ln -s busybox "$root/bin/$a" ;; esac
 		done
 		cp "$_zblk_top/tools/lib/guest-init" "$root/init"
@@ -251,7 +256,7 @@ zblk_guest_run_archive() {
 	local added=()
 	if [ -n "$deps" ]; then
 		for d in $(_zblk_module_paths "$rel" $deps); do
-			local r=${d#/lib/modules/$rel/}
+			local r=${d#"${ZBLK_GUEST_MODROOT:-}"/lib/modules/$rel/}
 			[ -f "$stage/lib/modules/$rel/${r%.ko*}.ko" ] && continue
 			_zblk_install_module "$rel" "$d" "$stage" || { rm -rf "$stage"; return 1; }
 			added+=("lib/modules/$rel/${r%.ko*}.ko")
