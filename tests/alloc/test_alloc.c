@@ -305,29 +305,27 @@ static void test_model(void)
 }
 
 /* ---- failure injection ---- */
-static void test_failinj(void)
+static void failinj_run(unsigned int unit)
 {
 	struct zba_pool *pool;
 	struct ref *ref;
 	unsigned int nr = 3000, i, k;
 	long live = 0, hit = 0;
 
-	if (load_corpus())
-		return;
 	/* Pool creation fails cleanly at every allocation it makes. */
 	for (k = 0; k < 4; k++) {
 		shim_fail_nth = k;
-		pool = zba_pool_create("f", 4096);
+		pool = zba_pool_create("f", unit);
 		shim_fail_nth = -1;
 		CHECK(!pool, "create survived failure %u", k);
 		zba_pool_destroy(pool);
 		check_no_leak("create");
 	}
-	pool = zba_pool_create("f", 4096);
+	pool = zba_pool_create("f", unit);
 	ref = calloc(nr * 2, sizeof(*ref));
 	REQUIRE(pool && ref, "setup");
 	for (i = 0; i < nr; i++) {
-		ref[i].len = draw_size(4096, DIST_CORPUS);
+		ref[i].len = draw_size(unit, DIST_CORPUS);
 		ref[i].seed = rnd();
 		REQUIRE(!zba_alloc(pool, ref[i].len, i, GFP_NOIO, &ref[i].h), "alloc");
 		store(pool, ref[i].h, ref[i].len, ref[i].seed);
@@ -339,7 +337,7 @@ static void test_failinj(void)
 		for (i = nr; i < 2 * nr; i++) {
 			struct ref *r = &ref[i];
 			unsigned long h = 0xdead;
-			size_t len = draw_size(4096, k & 1 ? DIST_UNIFORM : DIST_CORPUS);
+			size_t len = draw_size(unit, k & 1 ? DIST_UNIFORM : DIST_CORPUS);
 			int ret;
 
 			if (r->h)
@@ -377,9 +375,18 @@ static void test_failinj(void)
 	zba_pool_destroy(pool);
 	free(ref);
 	check_no_leak("failinj");
-	printf("  failinj: %ld allocations failed cleanly\n", hit);
-	/* Random failures during a model run. */
+	printf("  failinj unit %u: %ld allocations failed cleanly\n", unit, hit);
+}
+
+static void test_failinj(void)
+{
+	if (load_corpus())
+		return;
+	failinj_run(4096);
+	failinj_run(16384);
+	/* Random failures during model runs. */
 	model_run(4096, DIST_CORPUS, nr_ops / 10, 5000, 20);
+	model_run(16384, DIST_UNIFORM, nr_ops / 20, 2000, 20);
 }
 
 /* ---- relocation / compaction ---- */
@@ -490,6 +497,27 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	check_books(pool, live, "after compaction");
 	printf("  compact unit %u: pages %lu -> %lu, freeable %lu -> %lu, %ld moved, %ld no room, %ld raced frees\n",
 	       unit, t0 + 0, t1, f0, f1, c.moved, c.nospace, c.raced_frees);
+	/*
+	 * Free half of what is left and compact again: the objects moved
+	 * before must come back with their owners.
+	 */
+	for (i = 0; i < nr; i++)
+		if (ref[i].h && rnd() % 2) {
+			zba_free(pool, ref[i].h);
+			ref[i].h = 0;
+			live--;
+		}
+	c.free_permille = 0;
+	c.moved = 0;
+	t0 = zba_total_pages(pool);
+	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	CHECK(c.bad_owner == 0 && c.moved > 0, "second compaction: %ld wrong owners, %ld moved",
+	      c.bad_owner, c.moved);
+	CHECK(t0 - zba_total_pages(pool) == got, "second compaction count");
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "object %u damaged", i);
+	check_books(pool, live, "after second compaction");
 	/* Objects not in an isolated block are not moved. */
 	for (i = 0; i < nr; i++)
 		if (ref[i].h) {
