@@ -28,7 +28,8 @@ head -c 300000 /dev/urandom >"$data"
 (cd "$out" && sha256sum rig-data.bin >rig-data.bin.sha256)
 
 failed=0
-# expect NAME STATUS [guest-run options...]
+last=0
+# expect NAME STATUS [guest-run options...]; sets last to its duration
 expect() {
 	local name=$1 want=$2 got=0 t0
 	shift 2
@@ -37,6 +38,7 @@ expect() {
 		"tests/rig/$name.sh" >"$out/$name.log" 2>&1 || got=$?
 	if [ "$got" = "$want" ]; then
 		echo "rig-selftest: ok   $name.sh -> exit $got as expected ($(( $(date +%s) - t0 ))s)"
+		last=$(( $(date +%s) - t0 ))
 	else
 		echo "rig-selftest: FAIL $name.sh -> exit $got, expected $want; its output:"
 		sed 's/^/    /' "$out/$name.log"
@@ -46,10 +48,13 @@ expect() {
 
 expect ok 0 --file "$data" --file "$data.sha256"
 expect fail 1
-expect hang 124 --timeout 45
+# fail.sh's run is a boot and nothing else: give the hang twice that, so that
+# the script has surely started on a busy machine too.
+expect hang 124 --timeout $(( last * 2 + 20 ))
 expect warn 126 --file "$out/zblk_rig_warn.ko"
 expect panic 125
 # The scan must print the offending line, and the hang must keep its log.
 grep -q 'WARNING:.*rig_warn' "$out/warn.log" || { echo "rig-selftest: the warn run did not print the WARNING line"; failed=1; }
+grep -q 'rig: hanging on purpose' "$out/hang.log" || { echo "rig-selftest: hang.sh never started (boot slower than its timeout?)"; failed=1; }
 grep -q 'console log kept: ' "$out/hang.log" || { echo "rig-selftest: the hang run did not report its console log"; failed=1; }
 exit $failed
