@@ -80,7 +80,11 @@ check_ne() {
 check_num() {
 	case "$1" in ''|*[!0-9-]*) fail "${4:-value}: '$1' is not a number" ;; esac
 	case "$3" in ''|*[!0-9-]*) fail "${4:-value}: '$3' is not a number" ;; esac
-	[ "$1" "$2" "$3" ] || fail "${4:-value}: expected $1 $2 $3, which is false"
+	case "$2" in
+	-eq|-ne|-lt|-le|-gt|-ge) ;;
+	*) fail "check_num: bad operator '$2'" ;;
+	esac
+	test "$1" "$2" "$3" || fail "${4:-value}: expected $1 $2 $3, which is false"
 }
 
 check_contains() {

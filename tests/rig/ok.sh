@@ -40,10 +40,13 @@ check mkdir -p /mnt/t
 check mount -t ext4 "$dev" /mnt/t
 check dd if=/dev/urandom of=/mnt/t/x bs=1M count=8
 sum1=$(sha256sum /mnt/t/x | cut -d' ' -f1)
+check umount /mnt/t
+check fsck.ext4 -fn "$dev"
+check mount -t ext4 "$dev" /mnt/t
+check_eq "$sum1" "$(sha256sum /mnt/t/x | cut -d' ' -f1)" "sha256 of the file after remount"
 check rm /mnt/t/x
 check fstrim /mnt/t
 check umount /mnt/t
-check fsck.ext4 -fn "$dev"
 check blkdiscard -f "$dev"
 check mkswap "$dev"
 check swapon "$dev"
