@@ -24,6 +24,7 @@
 #   corpus_file [DEST]        decompress /files/anon-a.bin.zst (the corpus) to DEST
 #                             or stdout; fail clearly if the test was not given it
 #   corpus_path               path of the compressed corpus in the guest
+#   corpus_raw_path           path of the decompressed corpus, if passed too
 #   now_ms                    milliseconds since boot (for timing steps)
 #   wait_for SECONDS CMD...   retry CMD every 0.1 s until it succeeds; fail on timeout
 #   mem_free_kb / mem_avail_kb    MemFree / MemAvailable from /proc/meminfo
@@ -125,8 +126,25 @@ corpus_path() {
 	echo "/files/$ZBLK_CORPUS_NAME"
 }
 
+# corpus_raw_path: the decompressed corpus, when the host passed it too
+# (tests/run does: zstd under TCG takes minutes); empty otherwise.
+corpus_raw_path() {
+	_zblk_r=/files/${ZBLK_CORPUS_NAME%.zst}
+	[ "$_zblk_r" != "/files/$ZBLK_CORPUS_NAME" ] && [ -r "$_zblk_r" ] && echo "$_zblk_r"
+	return 0
+}
+
 corpus_file() {
 	_zblk_c=$(corpus_path)
+	_zblk_r=$(corpus_raw_path)
+	if [ -n "$_zblk_r" ]; then
+		if [ $# -eq 0 ]; then
+			cat "$_zblk_r" || fail "reading $_zblk_r failed"
+		else
+			cat "$_zblk_r" >"$1" || fail "copying $_zblk_r to $1 failed"
+		fi
+		return 0
+	fi
 	[ -r "$_zblk_c" ] ||
 		fail "corpus $_zblk_c missing: run with --file PATH/$ZBLK_CORPUS_NAME (tests/run does, from \$ZBLK_CORPUS)"
 	if [ $# -eq 0 ]; then
