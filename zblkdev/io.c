@@ -661,27 +661,34 @@ int zblk_rw_page(struct zblk *z, sector_t sector, struct page *page,
  * @bdev: the block device
  * @index: swap slot, in pages from the start of the device
  *
- * Frees the unit (4K units) or marks the page's blocks discarded (16K
- * units; the unit is freed once all of it is discarded). The caller holds
- * the swap lock, so the entry is only try-locked; a miss leaves the data
- * until the slot is rewritten or discarded, and is counted in debug_stat.
+ * Frees every unit the page covers entirely (a page holds several 4K units
+ * on kernels with 16K pages) and marks the page's blocks absent in a larger
+ * unit (16K units on 4K pages; the unit is freed once all of it is absent).
+ * The caller holds the swap lock, so entries are only try-locked; a miss
+ * leaves that unit's data until the slot is rewritten or discarded, and is
+ * counted in debug_stat.
  * Context: atomic.
  */
 void zblk_slot_free_notify(struct block_device *bdev, unsigned long index)
 {
 	struct zblk *z = bdev->bd_disk->private_data;
 	u64 pos = (u64)index << PAGE_SHIFT;
-	struct zblk_entry *e;
+	u64 end = pos + PAGE_SIZE;
 
 	atomic64_inc(&z->stats.notify_free);
-	if (!READ_ONCE(z->table) || pos >= z->disksize)
+	if (!READ_ONCE(z->table) || end > z->disksize)
 		return;
-	e = &z->table[pos >> z->unit_shift];
-	if (!zblk_entry_trylock(e)) {
-		atomic64_inc(&z->stats.miss_free);
-		return;
+	while (pos < end) {
+		struct zblk_entry *e = &z->table[pos >> z->unit_shift];
+		unsigned int off = pos & (z->unit_size - 1);
+		unsigned int len = min_t(u64, end - pos, z->unit_size - off);
+
+		if (zblk_entry_trylock(e)) {
+			zblk_discard_locked(z, e, off, len);
+			zblk_entry_unlock(e);
+		} else {
+			atomic64_inc(&z->stats.miss_free);
+		}
+		pos += len;
 	}
-	zblk_discard_locked(z, e, pos & (z->unit_size - 1),
-			    min_t(unsigned int, PAGE_SIZE, z->unit_size));
-	zblk_entry_unlock(e);
 }
