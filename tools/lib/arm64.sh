@@ -448,7 +448,9 @@ zblk_arm64_tools_image() {
 		mke2fs -q -t ext4 -O ^has_journal -E root_owner=0:0 -L zblk-tools -d "$stage" \
 			"$img.tmp" $((kb * 5 / 4 + 8192))k >&2 || exit 1
 		mv "$img.tmp" "$img"
-		ls "$dir"/tools-arm64-*.img 2>/dev/null | grep -vxF "$img" | xargs -r rm -f
+		# older images (other inputs) are of no use any more
+		ls "$dir"/tools-arm64-*.img 2>/dev/null | grep -vxF "$img" | xargs -r rm -f || true
+		exit 0
 	) 9>"$dir/.tools-arm64.lock" || return 1
 	echo "$img"
 }
