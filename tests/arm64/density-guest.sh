@@ -4,7 +4,9 @@
 # tests/arm64/density-guest.sh - the guest half of tests/host/91-arm64-density.sh
 # (not a tests/guest/ test: the host half compares its figures with
 # tools/zblk-density). Also usable alone:
-#   tools/guest-run --kernel 6.12-arm64-16k --mem 768M --file CORPUS tests/arm64/density-guest.sh
+#   tools/guest-run --kernel 6.12-arm64-16k --mem 768M --file CORPUS.zst [--file CORPUS] \
+#       tests/arm64/density-guest.sh
+# (with the decompressed CORPUS beside the .zst the guest skips zstd -d).
 #
 # Writes the whole corpus to zblk (unit 16384; also 4096 when the host passes
 # --file .../density-units listing "16384 4096") and to zram, each with lz4
@@ -21,14 +23,14 @@ page=$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)
 len=$(zb_corpus_len)
 [ $((len % 16384)) -eq 0 ] || zb_fail "corpus length $len is not a multiple of 16 KiB"
 zb_info "kernel $(uname -r), PAGE_SIZE $page, corpus $len bytes"
-want=$(zb_corpus | zb_md5)
+want=$(corpus_file | zb_md5)
 units=16384
 [ -r /files/density-units ] && units=$(cat /files/density-units)
 
 # fill_check DEV: corpus -> /dev/DEV, sync, drop caches, md5 back
 fill_check() {
 	local dev=$1 got
-	zb_corpus | dd of=/dev/$dev bs=1M 2>/dev/null || zb_fail "writing the corpus to /dev/$dev failed"
+	corpus_file | dd of=/dev/$dev bs=1M 2>/dev/null || zb_fail "writing the corpus to /dev/$dev failed"
 	sync
 	zb_drop_caches
 	got=$(zb_dev_md5 $dev 0 "$len" direct)
