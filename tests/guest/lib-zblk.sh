@@ -314,11 +314,14 @@ zb_corpus_len() {
 # zb_corpus_rot OFF: the corpus rotated left by OFF bytes (same length), so
 # that several copies hold different page contents
 zb_corpus_rot() {
-	local off=$1
-	{
-		zb_corpus | tail -c +$((off + 1))
-		zb_corpus | head -c "$off"
+	local off=$1 tmp=/tmp/zb-rot.$$
+	# one decompression: the first OFF bytes are parked in a temporary file
+	zb_corpus | {
+		dd of=$tmp bs=1M iflag=count_bytes,fullblock count="$off" 2>/dev/null
+		cat
+		cat $tmp
 	}
+	rm -f $tmp
 }
 
 zb_drop_caches() {
