@@ -207,36 +207,39 @@ phase_density() {
 	done
 }
 
-skipped=""
 phase_tput() {
+	devargs="" nok=0
+	for d in $DEVICES; do
+		case " $ok_devices " in
+		*" $d "*) devargs="$devargs --dev /dev/$(node_of "$d" "$DEVICES")=$d"
+			nok=$((nok + 1)) ;;
+		*) err "tput: $d not measured (its setup or fill failed)" ;;
+		esac
+	done
 	for w in $WORKLOADS; do
 		for j in $JOBS; do
-			r=1
-			while [ $r -le "$REPS" ]; do
-				# rotate the device order each repetition, so that no
-				# device always runs first (or right after another)
-				k=$(( (r - 1) % ndev )) i=0 order="" head=""
-				for d in $DEVICES; do
-					if [ $i -lt $k ]; then head="$head $d"; else order="$order $d"; fi
-					i=$((i + 1))
-				done
-				for d in $order $head; do
-					n=$(node_of "$d" "$DEVICES")
-					step "tput $w jobs=$j rep=$r $d"
-					case " $ok_devices " in
-					*" $d "*)
-						run_load io $LOPT --dev /dev/$n --rw $w --jobs $j --runtime "$RUNTIME" --seed 0
-						echo "@@R {\"phase\":\"tput\",$(spec_json $d),\"node\":\"$n\",\"workload\":\"$w\",\"jobs\":$j,\"rep\":$r,\"mm_stat\":\"$(mm_stat $n)\",\"load\":$load}" ;;
-					*)	case " $skipped " in
-						*" $d "*) ;;
-						*) err "tput: $d not measured (its setup or fill failed)"
-						   skipped="$skipped $d" ;;
-						esac ;;
-					esac
+			step "tput $w jobs=$j ($REPS x $nok devices, ${RUNTIME}s each)"
+			[ $nok -gt 0 ] || { done_steps=$((done_steps + REPS * ndev)); continue; }
+			# one process: the corpus is loaded once and the devices
+			# alternate, their order rotating each repetition
+			$L io $LOPT $devargs --rw $w --jobs $j --runtime "$RUNTIME" \
+				--reps "$REPS" --seed 0 2>/tmp/load.err >/tmp/load.out &
+			lpid=$!
+			seen=0
+			# relay each run's line as it comes (progress on the host)
+			while kill -0 $lpid 2>/dev/null || [ $seen -lt "$(wc -l </tmp/load.out)" ]; do
+				n=$(wc -l </tmp/load.out)
+				while [ $seen -lt $n ]; do
+					seen=$((seen + 1))
+					line=$(sed -n "${seen}p" /tmp/load.out)
+					echo "@@R {\"phase\":\"tput\",\"workload\":\"$w\",\"jobs\":$j,\"load\":$line}"
 					stepped
+					step "tput $w jobs=$j: $seen of $((REPS * nok)) runs done"
 				done
-				r=$((r + 1))
+				kill -0 $lpid 2>/dev/null && sleep 0.5
 			done
+			wait $lpid || err "tput $w jobs=$j: zblk-load failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+			done_steps=$((done_steps + REPS * (ndev - nok)))
 		done
 	done
 }

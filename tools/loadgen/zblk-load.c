@@ -35,6 +35,7 @@
 
 #define PG		4096UL
 #define MAX_JOBS	64
+#define MAX_DEVS	32
 
 /* Latency histogram: log-linear, 32 sub-buckets per power of two (~3%). */
 #define SUB_BITS	5
@@ -171,7 +172,11 @@ static const char *const rw_names[] = {
 static struct opts {
 	const char *mode;
 	const char *corpus_path;
-	const char *dev;
+	const char *dev;		/* the target of this run */
+	const char *label;		/* its label (--dev PATH=LABEL) */
+	const char *devs[MAX_DEVS];	/* every --dev, PATH or PATH=LABEL */
+	unsigned int ndevs;
+	unsigned int reps;		/* io: runs per device */
 	const char *mm_stat;
 	enum rw rw;
 	unsigned int rwmix;		/* percent reads for randrw */
@@ -191,7 +196,7 @@ static struct opts {
 	int mlock_corpus;
 } o = {
 	.rw = RW_RANDREAD, .rwmix = 70, .bs = 4096, .jobs = 1, .unit = 4096,
-	.stride = 1, .loops = 1, .fraction = -1, .dseed = 1,
+	.stride = 1, .loops = 1, .fraction = -1, .dseed = 1, .reps = 1,
 };
 
 /* ---- corpus ------------------------------------------------------------ */
@@ -373,6 +378,8 @@ static uint32_t *discard_order(uint64_t nunits, uint64_t *ndiscard)
 
 /* ---- block I/O --------------------------------------------------------- */
 
+static void json_file(const char *key, const char *path);
+
 struct job {
 	pthread_t th;
 	int id;
@@ -507,24 +514,31 @@ static void json_hist(const char *pfx, const struct hist *h, double secs, unsign
 	       pfx, hist_pct_us(h, 99.9), pfx, (double)h->max_ns / 1000.0);
 }
 
-static int run_io(int verify_mode)
+/* For /dev/NAME with /sys/block/NAME/mm_stat: that file's path, else NULL. */
+static const char *dev_mm_stat(const char *dev, char *buf, size_t len)
+{
+	const char *name = strrchr(dev, '/');
+
+	snprintf(buf, len, "/sys/block/%s/mm_stat", name ? name + 1 : dev);
+	return access(buf, R_OK) ? NULL : buf;
+}
+
+/* One run on o.dev; prints one JSON line. Return: 0, or 1 on errors. */
+static int run_io_one(int verify_mode, unsigned int rep)
 {
 	static struct job jobs[MAX_JOBS];
 	struct hist *all = calloc(3, sizeof(struct hist));
 	uint64_t t0 = UINT64_MAX, t1 = 0, errors = 0, mism = 0, zeros = 0;
 	int write = o.rw == RW_WRITE || o.rw == RW_RANDWRITE || o.rw == RW_RANDRW;
 	unsigned char *dmap = NULL;
+	char mmbuf[300];
 	int is_blk, fd, e;
 	unsigned int i;
 	double secs;
 
 	if (!all)
 		die("out of memory");
-	if (!o.bs || o.bs % PG)
-		die("--bs must be a multiple of 4096");
-	if (!o.jobs || o.jobs > MAX_JOBS)
-		die("--jobs must be 1..%d", MAX_JOBS);
-	corpus_load();
+	memset(jobs, 0, sizeof(jobs));
 	fd = target_open(write ? O_RDWR : O_RDONLY, &dev_size, &is_blk);
 	if (verify_mode && o.fraction > 0) {
 		uint64_t nunits = dev_size / o.unit, nd, u;
@@ -576,11 +590,19 @@ static int run_io(int verify_mode)
 			t1 = jobs[i].t_end;
 	}
 	close(fd);
+	for (i = 0; i < o.jobs; i++) {
+		free(jobs[i].buf);
+		free(jobs[i].bounce);
+	}
+	free(dmap);
+	pthread_barrier_destroy(&start_barrier);
 	secs = (double)(t1 - t0) / 1e9;
-	printf("{\"mode\":\"%s\",\"rw\":\"%s\",\"bs\":%u,\"jobs\":%u,\"size\":%" PRIu64
+	printf("{\"mode\":\"%s\",\"dev\":\"%s\",\"label\":\"%s\",\"rep\":%u,"
+	       "\"rw\":\"%s\",\"bs\":%u,\"jobs\":%u,\"size\":%" PRIu64
 	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"secs\":%.4f,"
 	       "\"bytes\":%" PRIu64,
-	       verify_mode ? "verify" : "io", rw_names[o.rw], o.bs, o.jobs, dev_size,
+	       o.mode, o.dev, o.label ? o.label : "", rep,
+	       rw_names[o.rw], o.bs, o.jobs, dev_size,
 	       corpus_pages, o.seed, secs, all[2].count * o.bs);
 	json_hist("", &all[2], secs, o.bs);
 	if (o.rw == RW_RANDRW) {
@@ -588,12 +610,53 @@ static int run_io(int verify_mode)
 		json_hist("w_", &all[1], secs, o.bs);
 	}
 	printf(",\"errors\":%" PRIu64 ",\"verified\":%s,\"mismatches\":%" PRIu64
-	       ",\"zero_blocks\":%" PRIu64 "}\n", errors, o.verify ? "true" : "false",
+	       ",\"zero_blocks\":%" PRIu64, errors, o.verify ? "true" : "false",
 	       mism, zeros);
+	json_file("mm_stat", is_blk ? dev_mm_stat(o.dev, mmbuf, sizeof(mmbuf)) : NULL);
+	printf("}\n");
 	fflush(stdout);
+	free(all);
 	if (mism)
-		fprintf(stderr, "zblk-load: %" PRIu64 " blocks read back wrong\n", mism);
+		fprintf(stderr, "zblk-load: %s: %" PRIu64 " blocks read back wrong\n",
+			o.dev, mism);
 	return errors || mism ? 1 : 0;
+}
+
+/*
+ * Every --dev, --reps times; repetition r starts at device r-1 (mod the
+ * number of devices), so that no device always runs first or right after
+ * the same other device, and runs of one repetition follow each other.
+ */
+static int run_io(int verify_mode)
+{
+	unsigned int r, k;
+	char *path, *eq;
+	int ret = 0;
+
+	if (!o.bs || o.bs % PG)
+		die("--bs must be a multiple of 4096");
+	if (!o.jobs || o.jobs > MAX_JOBS)
+		die("--jobs must be 1..%d", MAX_JOBS);
+	if (!o.ndevs)
+		die("--dev PATH is required");
+	if (!o.reps)
+		die("--reps must be at least 1");
+	corpus_load();
+	for (r = 0; r < o.reps; r++) {
+		for (k = 0; k < o.ndevs; k++) {
+			path = strdup(o.devs[(k + r) % o.ndevs]);
+			if (!path)
+				die("out of memory");
+			eq = strchr(path, '=');
+			if (eq)
+				*eq++ = 0;
+			o.dev = path;
+			o.label = eq;
+			ret |= run_io_one(verify_mode, r + 1);
+			free(path);
+		}
+	}
+	return ret;
 }
 
 /* ---- discard ----------------------------------------------------------- */
@@ -610,6 +673,9 @@ static int run_discard(void)
 	o.bs = PG;
 	if (o.fraction < 0)
 		o.fraction = 0.5;
+	if (o.ndevs != 1)
+		die("discard takes one --dev");
+	o.dev = o.devs[0];
 	fd = target_open(O_RDWR, &dev_size, &is_blk);
 	nunits = dev_size / o.unit;
 	idx = discard_order(nunits, &nd);
@@ -783,7 +849,10 @@ static void usage(FILE *f)
 "  --corpus-max N    use at most N bytes of the corpus\n"
 "  --stride K        keep every Kth corpus page (default 1)\n"
 "  --mlock           lock the corpus in memory (swap mode)\n"
-"  --dev PATH        target block device or file (files grow to --size)\n"
+"  --dev PATH[=LABEL] target block device or file (files grow to --size);\n"
+"                    io, fill, verify: repeatable, run one after another\n"
+"  --reps N          io: runs per device (default 1); repetition r starts at\n"
+"                    the r-th device, so the order rotates\n"
 "  --size N          bytes of the target to use (default: all)\n"
 "  --rw MODE         read|write|randread|randwrite|randrw (default randread)\n"
 "  --rwmix N         percent reads for randrw (default 70)\n"
@@ -799,7 +868,8 @@ static void usage(FILE *f)
 "  --ws N            swap working set in bytes\n"
 "  --mm-stat PATH    swap mode: include this file (e.g. mm_stat) in the output\n"
 "  -h, --help        this text\n"
-"Sizes take K, M, G suffixes (powers of 1024).\n", f);
+"Sizes take K, M, G suffixes (powers of 1024). For a block device /dev/NAME\n"
+"with /sys/block/NAME/mm_stat, io/fill/verify output includes it.\n", f);
 }
 
 static uint64_t parse_size(const char *s)
@@ -841,7 +911,7 @@ int main(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "loops", 1, 0, 'l' }, { "seed", 1, 0, 'S' },
 		{ "verify", 0, 0, 'V' }, { "unit", 1, 0, 'u' }, { "fraction", 1, 0, 'f' },
 		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
-		{ "help", 0, 0, 'h' }, { 0 }
+		{ "reps", 1, 0, 'R' }, { "help", 0, 0, 'h' }, { 0 }
 	};
 	int c, i, found;
 
@@ -852,7 +922,12 @@ int main(int argc, char **argv)
 		case 'C': o.corpus_max = parse_size(optarg); break;
 		case 'k': o.stride = parse_num(optarg); break;
 		case 'L': o.mlock_corpus = 1; break;
-		case 'd': o.dev = optarg; break;
+		case 'd':
+			if (o.ndevs == MAX_DEVS)
+				die("at most %d --dev", MAX_DEVS);
+			o.devs[o.ndevs++] = optarg;
+			break;
+		case 'R': o.reps = parse_num(optarg); break;
 		case 's': o.size = parse_size(optarg); break;
 		case 'r':
 			found = 0;
