@@ -11,6 +11,8 @@
 #   @@R {json}            one measurement
 #   @@E TEXT              an error (a device or step that could not be measured)
 #   @@I KEY VALUE         information about the guest (kernel, cpus, ...)
+#   @@S TEXT              start of a series of timed runs (the host samples the
+#                         VM's CPU time here and at each @@R of the series)
 # Everything else is commentary for the console log.
 #
 # Phases (PHASES in bench.env, in this order):
@@ -26,6 +28,7 @@
 L=/files/zblk-load
 MM=/tmp/bench-mm
 RUNTIME=${RUNTIME:-3}
+PAUSE=${PAUSE:-0.6}
 REPS=${REPS:-3}
 JOBS=${JOBS:-"1 2"}
 WORKLOADS=${WORKLOADS:-"randwrite randread write read randrw"}
@@ -221,24 +224,24 @@ phase_tput() {
 			step "tput $w jobs=$j ($REPS x $nok devices, ${RUNTIME}s each)"
 			[ $nok -gt 0 ] || { done_steps=$((done_steps + REPS * ndev)); continue; }
 			# one process: the corpus is loaded once and the devices
-			# alternate, their order rotating each repetition
-			$L io $LOPT $devargs --rw $w --jobs $j --runtime "$RUNTIME" \
-				--reps "$REPS" --seed 0 2>/tmp/load.err >/tmp/load.out &
-			lpid=$!
+			# alternate, their order rotating each repetition; it
+			# idles PAUSE seconds around runs, when the host samples
+			# the VM's CPU time (@@S marks the start)
 			seen=0
-			# relay each run's line as it comes (progress on the host)
-			while kill -0 $lpid 2>/dev/null || [ $seen -lt "$(wc -l </tmp/load.out)" ]; do
-				n=$(wc -l </tmp/load.out)
-				while [ $seen -lt $n ]; do
-					seen=$((seen + 1))
-					line=$(sed -n "${seen}p" /tmp/load.out)
+			{ $L io $LOPT $devargs --rw $w --jobs $j --runtime "$RUNTIME" \
+				--reps "$REPS" --pause "$PAUSE" --seed 0 2>/tmp/load.err
+			  echo $? >/tmp/load.rc; } |
+			while read -r line; do
+				case "$line" in
+				'{"mode":"ready"}') echo "@@S tput $w $j" ;;
+				*)	seen=$((seen + 1))
 					echo "@@R {\"phase\":\"tput\",\"workload\":\"$w\",\"jobs\":$j,\"load\":$line}"
-					stepped
-					step "tput $w jobs=$j: $seen of $((REPS * nok)) runs done"
-				done
-				kill -0 $lpid 2>/dev/null && sleep 0.5
+					echo "@@P $((done_steps + seen)) $total tput $w jobs=$j: $seen of $((REPS * nok)) runs done" ;;
+				esac
 			done
-			wait $lpid || err "tput $w jobs=$j: zblk-load failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+			[ "$(cat /tmp/load.rc)" = 0 ] ||
+				err "tput $w jobs=$j: zblk-load failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+			done_steps=$((done_steps + REPS * nok))
 			done_steps=$((done_steps + REPS * (ndev - nok)))
 		done
 	done

@@ -177,6 +177,7 @@ static struct opts {
 	const char *devs[MAX_DEVS];	/* every --dev, PATH or PATH=LABEL */
 	unsigned int ndevs;
 	unsigned int reps;		/* io: runs per device */
+	double pause;			/* io: idle seconds around each run */
 	const char *mm_stat;
 	enum rw rw;
 	unsigned int rwmix;		/* percent reads for randrw */
@@ -622,6 +623,19 @@ static int run_io_one(int verify_mode, unsigned int rep)
 	return errors || mism ? 1 : 0;
 }
 
+/* Sleep o.pause seconds: the machine is idle while the bench samples. */
+static void pause_idle(void)
+{
+	struct timespec ts;
+
+	if (o.pause <= 0)
+		return;
+	ts.tv_sec = (time_t)o.pause;
+	ts.tv_nsec = (long)((o.pause - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 /*
  * Every --dev, --reps times; repetition r starts at device r-1 (mod the
  * number of devices), so that no device always runs first or right after
@@ -642,6 +656,12 @@ static int run_io(int verify_mode)
 	if (!o.reps)
 		die("--reps must be at least 1");
 	corpus_load();
+	if (o.pause > 0) {
+		/* a mark the bench samples the VM's CPU time at, idle */
+		printf("{\"mode\":\"ready\"}\n");
+		fflush(stdout);
+		pause_idle();
+	}
 	for (r = 0; r < o.reps; r++) {
 		for (k = 0; k < o.ndevs; k++) {
 			path = strdup(o.devs[(k + r) % o.ndevs]);
@@ -654,6 +674,7 @@ static int run_io(int verify_mode)
 			o.label = eq;
 			ret |= run_io_one(verify_mode, r + 1);
 			free(path);
+			pause_idle();
 		}
 	}
 	return ret;
@@ -859,6 +880,9 @@ static void usage(FILE *f)
 "  --bs N            block size, multiple of 4096 (default 4096)\n"
 "  --jobs N          threads (default 1); sequential I/O gives each a slice\n"
 "  --runtime SEC     run for SEC seconds (default: count by --loops)\n"
+"  --pause SEC       io: print {\"mode\":\"ready\"} once the corpus is loaded,\n"
+"                    then stay idle SEC seconds then and after every run (so\n"
+"                    that an observer can sample CPU time between runs)\n"
 "  --loops X         passes over the region (default 1)\n"
 "  --seed N          content seed (default 0)\n"
 "  --verify          compare every block read with the expected corpus page\n"
@@ -911,7 +935,7 @@ int main(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "loops", 1, 0, 'l' }, { "seed", 1, 0, 'S' },
 		{ "verify", 0, 0, 'V' }, { "unit", 1, 0, 'u' }, { "fraction", 1, 0, 'f' },
 		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
-		{ "reps", 1, 0, 'R' }, { "help", 0, 0, 'h' }, { 0 }
+		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' }, { "help", 0, 0, 'h' }, { 0 }
 	};
 	int c, i, found;
 
@@ -928,6 +952,7 @@ int main(int argc, char **argv)
 			o.devs[o.ndevs++] = optarg;
 			break;
 		case 'R': o.reps = parse_num(optarg); break;
+		case 'P': o.pause = parse_num(optarg); break;
 		case 's': o.size = parse_size(optarg); break;
 		case 'r':
 			found = 0;
