@@ -521,7 +521,8 @@ zb_within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { exit !(a <= b * (100 + 
 zb_classes() {
 	local f=$ZB_DEBUGFS/$1/classes
 	if [ -r "$f" ]; then
-		sed 's/^/      /' "$f" | awk 'NR == 1 || $0 !~ /^ *[0-9]+( +0)+ *$/' | head -n 40
+		# the header and the types that hold blocks (5th column)
+		awk 'NR == 1 || $5 > 0' "$f" | sed 's/^/      /' | head -n 40
 	else
 		zb_info "($f missing)"
 	fi
