@@ -517,6 +517,17 @@ zb_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else prin
 # zb_within A B PCT -> true if A <= B * (100 + PCT) / 100
 zb_within() { awk -v a="$1" -v b="$2" -v p="$3" 'BEGIN { exit !(a <= b * (100 + p) / 100) }'; }
 
+# zb_freeable DEV -> sum of the debugfs classes column "freeable" (pages
+# compaction could free); fails if there is no such column
+zb_freeable() {
+	local f=$ZB_DEBUGFS/$1/classes v
+	[ -r "$f" ] || zb_fail "$f missing"
+	v=$(awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "freeable") c = i; next }
+		c && $c ~ /^[0-9]+$/ { s += $c } END { if (c) print s + 0 }' "$f")
+	[ -n "$v" ] || zb_fail "debugfs classes has no 'freeable' column: $(head -n1 "$f")"
+	echo "$v"
+}
+
 # zb_classes DEV: the debugfs classes table, for the log
 zb_classes() {
 	local f=$ZB_DEBUGFS/$1/classes
@@ -537,7 +548,7 @@ zb_classes() {
 #   compact (zram with the same algorithm, 4 KiB pages);
 # - zblk0 reads back exactly as zram0 (same data, same discards).
 zb_compact_density() {
-	local u=$1 algo=$2 len m0 c0 p0 m1 c1 p1 mf cf mz cz pz md5a md5b
+	local u=$1 algo=$2 len m0 c0 p0 m1 c1 p1 mf cf mz cz pz md5a md5b f0 f1
 	zb_need_corpus
 	len=$(zb_corpus_len)
 	zb_load num_devices=2
@@ -553,6 +564,7 @@ zb_compact_density() {
 	zb_info "debugfs classes before compact:"
 	zb_classes zblk0
 	md5a=$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)
+	f0=$(zb_freeable zblk0)
 
 	zb_step "echo 1 > compact"
 	zb_write_ok /sys/block/zblk0/compact 1
@@ -569,6 +581,10 @@ zb_compact_density() {
 	# drop of mem_used_total (2% + 16 pages of slack for metadata)
 	awk -v d=$(( (m0 - m1) / 4096)) -v p=$((p1 - p0)) 'BEGIN { x = d - p; if (x < 0) x = -x; exit !(x <= 16 + d / 50) }' ||
 		zb_fail "pages_compacted grew by $((p1 - p0)) but mem_used_total fell by $(( (m0 - m1) / 4096)) pages"
+	f1=$(zb_freeable zblk0)
+	zb_info "debugfs classes: freeable pages $f0 before compact, $f1 after"
+	zb_expect_ge "freeable pages shown before compact (vs pages it then freed, -10%)" "$f0" $(( (p1 - p0) * 9 / 10))
+	zb_expect_le "freeable pages shown after compact" "$f1" $((f0 / 10 + 16))
 	md5b=$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)
 	zb_expect_str "md5 of zblk0 after compact (same as before)" "$md5b" "$md5a"
 
