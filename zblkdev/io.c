@@ -80,18 +80,34 @@ static void zblk_buf_put(struct zblk *z, void *buf)
 	mempool_free(virt_to_page(buf), z->bufs);
 }
 
+/*
+ * Is every machine word of the unit's present blocks equal? Absent blocks
+ * (bits of @absent) read as zeroes whatever is stored, so they do not count.
+ */
 static bool zblk_same_filled(const void *src, unsigned int size,
-			     unsigned long *value)
+			     unsigned long absent, unsigned long *value)
 {
-	const unsigned long *w = src;
-	unsigned int i, n = size / sizeof(*w);
+	const unsigned int words = ZBLK_BLOCK_SIZE / sizeof(unsigned long);
+	unsigned int blk, i, nr_blocks = size / ZBLK_BLOCK_SIZE;
+	const unsigned long *w;
+	bool first = true;
+	unsigned long v = 0;
 
-	if (w[0] != w[n - 1])
-		return false;
-	for (i = 1; i < n - 1; i++)
-		if (w[i] != w[0])
+	for (blk = 0; blk < nr_blocks; blk++) {
+		if (absent & BIT(blk))
+			continue;
+		w = src + blk * ZBLK_BLOCK_SIZE;
+		if (first) {
+			v = w[0];
+			first = false;
+		}
+		if (w[0] != v || w[words - 1] != v)
 			return false;
-	*value = w[0];
+		for (i = 1; i < words - 1; i++)
+			if (w[i] != v)
+				return false;
+	}
+	*value = v;
 	return true;
 }
 
@@ -154,8 +170,9 @@ static bool zblk_over_limit(struct zblk *z)
  * @strm: a stream the caller holds
  * @index: the unit (recorded as the object's owner)
  * @page: the unit's page (4K units), or NULL
- * @buf: the unit's bytes if @page is NULL
- * @obj: on success, what to install in the entry
+ * @buf: the unit's bytes if @page is NULL (absent blocks zeroed)
+ * @absent: blocks of the unit that hold no data
+ * @obj: on success, what to install in the entry (absent blocks included)
  *
  * Same-filled units need no object; units that do not compress below
  * zba_huge_size() are stored raw.
@@ -165,18 +182,18 @@ static bool zblk_over_limit(struct zblk *z)
  */
 static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 			 struct page *page, const void *buf,
-			 struct zblk_obj *obj)
+			 unsigned long absent, struct zblk_obj *obj)
 {
 	const void *src = page ? kmap_local_page(page) : buf;
+	unsigned long handle, value, disc = absent << ZBLK_DISC_SHIFT;
 	unsigned int clen = 0, size;
-	unsigned long handle, value;
 	int ret;
 
-	if (zblk_same_filled(src, z->unit_size, &value)) {
+	if (zblk_same_filled(src, z->unit_size, absent, &value)) {
 		if (page)
 			kunmap_local(src);
 		obj->handle = value;
-		obj->flags = ZBLK_SAME;
+		obj->flags = ZBLK_SAME | disc;
 		return 0;
 	}
 	ret = zblk_compress(z->comp, strm, src, &clen);
@@ -199,10 +216,10 @@ static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 		zba_write(z->pool, handle, src, size);
 		if (page)
 			kunmap_local(src);
-		obj->flags = size | ZBLK_HUGE;
+		obj->flags = size | ZBLK_HUGE | disc;
 	} else {
 		zba_write(z->pool, handle, strm->buffer, size);
-		obj->flags = size;
+		obj->flags = size | disc;
 	}
 	obj->handle = handle;
 	return 0;
@@ -314,7 +331,7 @@ static int zblk_store(struct zblk *z, u32 index, struct page *page,
 	struct zblk_obj obj;
 	int ret;
 
-	ret = zblk_make_obj(z, strm, index, page, buf, &obj);
+	ret = zblk_make_obj(z, strm, index, page, buf, 0, &obj);
 	if (!ret) {
 		zblk_entry_lock(e);
 		zblk_install_locked(z, e, &obj);
@@ -409,12 +426,10 @@ static int zblk_store_partial(struct zblk *z, u32 index, struct bio *bio,
 		goto out;
 	}
 	zblk_copy_from_bio(buf + off, bio, iter, len);
-	ret = zblk_make_obj(z, strm, index, NULL, buf, &obj);
-	if (!ret) {
-		obj.flags |= zblk_absent_after_write(z, e, off, len) <<
-			     ZBLK_DISC_SHIFT;
+	ret = zblk_make_obj(z, strm, index, NULL, buf,
+			    zblk_absent_after_write(z, e, off, len), &obj);
+	if (!ret)
 		zblk_install_locked(z, e, &obj);
-	}
 	atomic64_inc(&z->stats.partial_writes);
 out:
 	zblk_entry_unlock(e);
