@@ -621,13 +621,14 @@ zb_compact_density() {
 
 # zb_compact_fio UNIT ALGO: fio write+verify (2 jobs, random 4k and 16k
 # writes that keep overwriting, so slots are freed all over the blocks) on
-# [0, 64M) while, in the background, `compact` is written in a loop, units of
-# a corpus copy at [144M, 224M) are discarded and rewritten at random (more
+# [0, 64M) while, in the background, `compact` is written every 0.1 s, units
+# of a corpus copy at [144M, 224M) are discarded and rewritten at random (more
 # sparse blocks), and a reader checks that an untouched corpus copy at
-# [64M, 144M) keeps its md5. No mismatch anywhere; pages_compacted grows.
+# [64M, 144M) keeps its md5. No mismatch anywhere; at least 10 compactions ran
+# during fio; pages_compacted grows.
 zb_compact_fio() {
 	local u=$1 algo=$2 dev=zblk0 stop=/tmp/compact.stop errs=/tmp/compact.err
-	local want p0 p1 cpid rpid n o
+	local want p0 p1 cpid dpid rpid n o
 	zb_need_corpus
 	zb_load num_devices=1
 	zb_setup $dev "$u" "$algo" 256M
@@ -638,24 +639,34 @@ zb_compact_fio() {
 	p0=$(zb_mm $dev pages_compacted)
 	rm -f $stop $errs
 
-	# compactor + discarder: compact, discard 64 random units of the second
-	# copy, rewrite 16 of them, repeat
+	# compactor: compact as often as it can
 	(
 		n=0
 		while [ ! -e $stop ]; do
 			echo 1 >/sys/block/$dev/compact 2>>$errs || echo "compact write failed" >>$errs
-			for o in $(awk -v s=$n -v u="$u" 'BEGIN { srand(s); for (i = 0; i < 64; i++) print int(rand() * 80 * 1048576 / u) }'); do
+			n=$((n + 1))
+			sleep 0.1
+		done
+		echo "compactor: $n compactions" >/tmp/compact.rounds
+	) &
+	cpid=$!
+	# discarder: discard 16 random units of the second copy, rewrite 4
+	# with random data, repeat (keeps making sparse blocks)
+	(
+		n=0
+		while [ ! -e $stop ]; do
+			for o in $(awk -v s=$n -v u="$u" 'BEGIN { srand(s); for (i = 0; i < 16; i++) print int(rand() * 80 * 1048576 / u) }'); do
 				blkdiscard -o $((144 * ZB_MIB + o * u)) -l "$u" /dev/$dev 2>>$errs || echo "blkdiscard failed" >>$errs
 			done
-			for o in $(awk -v s=$n -v u="$u" 'BEGIN { srand(s + 7); for (i = 0; i < 16; i++) print int(rand() * 80 * 1048576 / u) }'); do
+			for o in $(awk -v s=$n -v u="$u" 'BEGIN { srand(s + 7); for (i = 0; i < 4; i++) print int(rand() * 80 * 1048576 / u) }'); do
 				head -c "$u" /dev/urandom | dd of=/dev/$dev bs="$u" seek=$((144 * ZB_MIB / u + o)) oflag=direct 2>/dev/null ||
 					echo "rewrite failed" >>$errs
 			done
 			n=$((n + 1))
 		done
-		echo "compactor: $n rounds" >/tmp/compact.rounds
+		echo "discarder: $n rounds" >/tmp/discard.rounds
 	) &
-	cpid=$!
+	dpid=$!
 	# reader: the first corpus copy must never change
 	(
 		n=0
@@ -676,9 +687,12 @@ zb_compact_fio() {
 		--direct=1 --rw=randwrite --bs=16k --loops=2 --verify_backlog=256
 	touch $stop
 	wait $cpid
+	wait $dpid
 	wait $rpid
-	zb_info "$(cat /tmp/compact.rounds 2>/dev/null); $(cat /tmp/reader.rounds 2>/dev/null)"
+	zb_info "$(cat /tmp/compact.rounds 2>/dev/null); $(cat /tmp/discard.rounds 2>/dev/null); $(cat /tmp/reader.rounds 2>/dev/null)"
 	[ -s $errs ] && zb_fail "background checks failed: $(head -n 5 $errs)"
+	n=$(sed -n 's/compactor: \([0-9]*\).*/\1/p' /tmp/compact.rounds)
+	zb_expect_ge "compactions that ran during fio" "${n:-0}" 10
 	p1=$(zb_mm $dev pages_compacted)
 	zb_show_mm $dev
 	zb_info "pages_compacted $p0 -> $p1"
