@@ -5,7 +5,7 @@
 #   make                      build zblk.ko against KDIR
 #   make KDIR=/usr/src/linux-headers-<version>
 #   make ARCH=arm64           cross-build for the arm64-16k kernel (docs/arm64-16k.md)
-#   make check                every test: host unit tests + guest suite on 6.1 and 6.12
+#   make check                every test: host unit tests + guest suite on 6.1, 6.12, 6.12-arm64-16k
 #   make demo                 boot a guest and show /dev/zblk0 as swap and ext4
 #   make bench                zblk vs zram vs brd in one guest (not a test)
 #   make sparse               build with sparse (C=1)
