@@ -705,34 +705,49 @@ zb_compact_fio() {
 	zb_unload
 }
 
-# zb_compact_shrinker UNIT ALGO: a fragmented zblk0 (corpus, 75% scattered
-# discards) in a small guest; reading a large empty zblk1 through the page
-# cache makes the kernel reclaim; zblk's shrinker must compact:
-# pages_compacted grows and mem_used_total falls with no manual compact, and
-# the data is unchanged.
+# zb_compact_shrinker UNIT ALGO: a fragmented zblk0 (two corpus copies, 75%
+# of the units discarded at random: tens of MiB that compaction could free)
+# in a small guest whose free memory is mostly pinned in tmpfs; reading a
+# large empty zblk1 through the page cache makes the kernel reclaim hard;
+# zblk's shrinker must compact: pages_compacted grows and
+# mem_used_total falls with no manual compact, and the data is unchanged.
+# (The kernel asks a shrinker to scan in proportion to what it reports as
+# freeable >> reclaim priority: a pool with only a few MiB to give back may
+# rightly never be asked under light pressure, hence the two copies.)
 zb_compact_shrinker() {
-	local u=$1 algo=$2 len m0 p0 m1 p1 md5a pass
+	local u=$1 algo=$2 len m0 p0 m1 p1 md5a pass fill
 	zb_need_corpus
 	len=$(zb_corpus_len)
 	zb_load num_devices=2
-	zb_setup zblk0 "$u" "$algo" "$len"
-	zb_setup zblk1 4096 lz4 4G
-	zb_step "unit_size=$u: fill zblk0 with the corpus, discard a scattered 75%"
+	zb_setup zblk0 "$u" "$algo" $((2 * len))
+	zb_setup zblk1 4096 lz4 2G
+	zb_step "unit_size=$u: fill zblk0 with two corpus copies, discard a scattered 75%"
 	zb_corpus | dd of=/dev/zblk0 bs=1M iflag=fullblock oflag=direct 2>/dev/null || zb_fail "writing the corpus failed"
-	zb_trim_scattered zblk0 "$u" "$len" 75
+	zb_corpus_rot 12345678 | dd of=/dev/zblk0 bs=1M seek=$((len / ZB_MIB)) iflag=fullblock oflag=direct 2>/dev/null ||
+		zb_fail "writing the second corpus copy failed"
+	zb_trim_scattered zblk0 "$u" $((2 * len)) 75
 	md5a=$(dd if=/dev/zblk0 bs=1M iflag=direct 2>/dev/null | zb_md5)
 	m0=$(zb_mm zblk0 mem_used_total) p0=$(zb_mm zblk0 pages_compacted)
 	zb_show_mm zblk0
 	zb_classes zblk0
+	# pin most free memory in tmpfs (no swap: it stays), so the page cache
+	# is small and reclaim has to work hard
+	fill=$(( $(mem_avail_kb) / 1024 - 64))
+	[ "$fill" -gt 0 ] || fill=1
+	zb_step "pin $fill MiB in tmpfs (leaving about 64 MiB for the page cache)"
+	mkdir -p /mnt/press
+	mount -t tmpfs -o size=$((fill + 8))M tmpfs /mnt/press || zb_fail "mounting tmpfs failed"
+	dd if=/dev/zero of=/mnt/press/fill bs=1M count="$fill" 2>/dev/null || zb_fail "filling tmpfs failed"
 	pass=1
 	while [ $pass -le 3 ]; do
-		zb_step "memory pressure: read 4 GiB of zblk1 through the page cache (pass $pass)"
+		zb_step "memory pressure: read 2 GiB of zblk1 through the page cache (pass $pass)"
 		dd if=/dev/zblk1 of=/dev/null bs=1M 2>/dev/null || zb_fail "reading zblk1 failed"
 		m1=$(zb_mm zblk0 mem_used_total) p1=$(zb_mm zblk0 pages_compacted)
 		zb_info "mem_used_total $(zb_mib "$m0") -> $(zb_mib "$m1"), pages_compacted $p0 -> $p1"
 		[ "$p1" -gt "$p0" ] && break
 		pass=$((pass + 1))
 	done
+	umount /mnt/press || zb_fail "umount /mnt/press failed"
 	zb_show_mm zblk0
 	zb_expect_gt "pages_compacted after memory pressure (no manual compact)" "$p1" "$p0"
 	zb_expect_lt "mem_used_total after memory pressure" "$m1" "$m0"
