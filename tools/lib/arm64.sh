@@ -446,7 +446,9 @@ zblk_arm64_tools_image() {
 		kb=$(du -sk "$stage" | cut -f1)
 		rm -f "$img.tmp"
 		mke2fs -q -t ext4 -O ^has_journal -E root_owner=0:0 -L zblk-tools -d "$stage" \
-			"$img.tmp" $((kb * 5 / 4 + 8192))k >&2 || exit 1
+			"$img.tmp" $((kb * 5 / 4 + 8192))k >"$stage.log" 2>&1 ||
+			{ cat "$stage.log" >&2; rm -f "$stage.log"; exit 1; }
+		rm -f "$stage.log"
 		mv "$img.tmp" "$img"
 		# older images (other inputs) are of no use any more
 		ls "$dir"/tools-arm64-*.img 2>/dev/null | grep -vxF "$img" | xargs -r rm -f || true
