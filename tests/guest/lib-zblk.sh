@@ -467,7 +467,12 @@ zb_swap_test() {
 	zb_expect_ge "peak orig_data_size during pressure (data beyond RAM)" \
 		"$peak_orig" $((total - memkb * 1024))
 	zb_expect_ge "peak swap use in kB" "$peak_swap" $(((total - memkb * 1024) / 1024))
-	zb_expect_gt "same_pages (corpus zero pages swapped out)" "$(zb_mm $dev same_pages)" 0
+	# With 4K units every same-filled page swapped out is a same-filled unit.
+	# With 16K units a unit is same-filled only if the four pages swap put
+	# side by side all are, which swap's slot layout does not promise.
+	if [ "$unit" -eq 4096 ]; then
+		zb_expect_gt "same_pages (corpus zero pages swapped out)" "$(zb_mm $dev same_pages)" 0
+	fi
 
 	zb_step "read every file back (swapping it in) and check its md5"
 	i=1
