@@ -116,8 +116,10 @@ run "zstd -q -dc $ZB_CORPUS | cmp - /mnt/scratch/memory.bin && echo memory.bin i
 say "7. Give memory back: delete the file and trim the filesystem (discard frees the units);"
 echo "   free the tmpfs, turn swap off."
 before=$(zb_mm zblk1 orig_data_size)
-run "rm /mnt/scratch/memory.bin && fstrim -v /mnt/scratch"
-echo "    zblk1 orig_data_size: $((before / ZB_MIB)) MiB -> $(( $(zb_mm zblk1 orig_data_size) / ZB_MIB )) MiB"
+run "rm /mnt/scratch/memory.bin && sync && fstrim -v /mnt/scratch"
+after=$(zb_mm zblk1 orig_data_size)
+echo "    zblk1 orig_data_size: $((before / ZB_MIB)) MiB -> $((after / ZB_MIB)) MiB"
+[ "$after" -lt $((before - len / 2)) ] || fail "fstrim did not free the deleted file's units"
 run "umount /mnt/tmp"
 run "swapoff /dev/zblk0"
 run "echo 1 > /sys/block/zblk1/compact"
