@@ -13,6 +13,7 @@
 #   @@I KEY VALUE         information about the guest (kernel, cpus, ...)
 #   @@S TEXT              start of a series of timed runs (the host samples the
 #                         VM's CPU time here and at each @@R of the series)
+#   @@M {json}            a mark between two swap passes (ditto)
 # Everything else is commentary for the console log.
 #
 # Phases (PHASES in bench.env, in this order):
@@ -304,8 +305,19 @@ phase_swap() {
 			if setup "$d" "$n" $((ws + ws / 2)) && mkswap /dev/$n >/dev/null 2>/tmp/wr.err &&
 			   swapon /dev/$n 2>>/tmp/wr.err; then
 				ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
-				load=$(sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err)
-				rc=$?
+				# marks between passes (@@M) let the host sample the
+				# VM's CPU time per pass
+				{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws --pause $PAUSE --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
+				  echo $? >/tmp/load.rc; } |
+				while read -r line; do
+					case "$line" in
+					*'"mode":"mark"'*) echo "@@M $line" ;;
+					*) echo "$line" >/tmp/swap.json ;;
+					esac
+				done
+				rc=$(cat /tmp/load.rc)
+				load=$(cat /tmp/swap.json 2>/dev/null)
+				rm -f /tmp/swap.json
 				[ -n "$load" ] || load="{}"
 				[ $rc = 0 ] || err "swap $d: zblk-load exit $rc: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
 				ev1=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)

@@ -723,29 +723,40 @@ static int run_discard(void)
 
 /* ---- swap -------------------------------------------------------------- */
 
-static void json_file(const char *key, const char *path)
+/* Read up to @len - 1 bytes of @path into @buf ("" if unreadable). */
+static void snap_file(char *buf, size_t len, const char *path)
 {
-	char buf[512];
-	size_t n = 0, i;
-	FILE *f;
+	size_t n = 0;
+	FILE *f = path ? fopen(path, "r") : NULL;
 
-	if (!path)
-		return;
-	f = fopen(path, "r");
 	if (f) {
-		n = fread(buf, 1, sizeof(buf) - 1, f);
+		n = fread(buf, 1, len - 1, f);
 		fclose(f);
 	}
 	buf[n] = 0;
+}
+
+static void json_str(const char *key, const char *str)
+{
 	printf(",\"%s\":\"", key);
-	for (i = 0; i < n; i++) {
-		if (buf[i] == '\n')
+	for (; *str; str++) {
+		if (*str == '\n')
 			continue;
-		if (buf[i] == '"' || buf[i] == '\\')
+		if (*str == '"' || *str == '\\')
 			putchar('\\');
-		putchar(buf[i] == '\t' ? ' ' : buf[i]);
+		putchar(*str == '\t' ? ' ' : *str);
 	}
 	putchar('"');
+}
+
+static void json_file(const char *key, const char *path)
+{
+	char buf[512];
+
+	if (!path)
+		return;
+	snap_file(buf, sizeof(buf), path);
+	json_str(key, buf);
 }
 
 static uint64_t vmstat(const char *key)
@@ -804,8 +815,23 @@ static void swap_pass(struct pass *p, unsigned char *ws, uint64_t n,
 	p->pswpout = vmstat("pswpout") - out0;
 }
 
+/*
+ * With --pause: a mark line an observer samples CPU time at, then idle
+ * (the marks are not part of any pass's time).
+ */
+static void swap_mark(const char *name)
+{
+	if (o.pause <= 0)
+		return;
+	printf("{\"mode\":\"mark\",\"mark\":\"%s\"}\n", name);
+	fflush(stdout);
+	pause_idle();
+}
+
 static int run_swap(void)
 {
+	char mm_fill[512];
+
 	struct pass fill = { .name = "fill" }, seq = { .name = "seqread" };
 	struct pass rnd_pass = { .name = "randread" };
 	uint64_t n, i, j, s;
@@ -831,12 +857,17 @@ static int run_swap(void)
 	if (mlock(order, n * sizeof(*order)))
 		fprintf(stderr, "zblk-load: warning: mlock order: %s\n", strerror(errno));
 	ws = map_anon(n * PG);
+	swap_mark("start");
 	swap_pass(&fill, ws, n, NULL, 1);
+	swap_mark("fill");
+	snap_file(mm_fill, sizeof(mm_fill), o.mm_stat);
+	swap_pass(&seq, ws, n, NULL, 0);
+	swap_mark("seqread");
+	swap_pass(&rnd_pass, ws, n, order, 0);
+	swap_mark("randread");
 	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64,
 	       n * PG, corpus_pages);
-	json_file("mm_stat_fill", o.mm_stat);
-	swap_pass(&seq, ws, n, NULL, 0);
-	swap_pass(&rnd_pass, ws, n, order, 0);
+	json_str("mm_stat_fill", mm_fill);
 	json_file("mm_stat_end", o.mm_stat);
 	pass_json(&fill);
 	pass_json(&seq);
@@ -882,7 +913,9 @@ static void usage(FILE *f)
 "  --runtime SEC     run for SEC seconds (default: count by --loops)\n"
 "  --pause SEC       io: print {\"mode\":\"ready\"} once the corpus is loaded,\n"
 "                    then stay idle SEC seconds then and after every run (so\n"
-"                    that an observer can sample CPU time between runs)\n"
+"                    that an observer can sample CPU time between runs);\n"
+"                    swap: print {\"mode\":\"mark\",...} before and after each\n"
+"                    pass and stay idle SEC seconds\n"
 "  --loops X         passes over the region (default 1)\n"
 "  --seed N          content seed (default 0)\n"
 "  --verify          compare every block read with the expected corpus page\n"
