@@ -18,7 +18,8 @@
 #
 # Phases (PHASES in bench.env, in this order):
 #   density  each device: set up, fill with the corpus, verify, mm_stat
-#   tput     each workload x jobs x rep x device (rotated), zblk-load io
+#   tput     each workload x jobs x rep x device (rotated), zblk-load io;
+#            then BIG_WORKLOADS (e.g. write:16384: 16 KiB blocks) at 1 job
 #   frag     each compressing device: reset, fill, discard 50% of the units,
 #            mm_stat, compact, mm_stat, verify
 #   swap     each compressing device as the only swap of a memory cgroup whose
@@ -33,6 +34,7 @@ PAUSE=${PAUSE:-0.6}
 REPS=${REPS:-3}
 JOBS=${JOBS:-"1 2"}
 WORKLOADS=${WORKLOADS:-"randwrite randread write read randrw"}
+BIG_WORKLOADS=${BIG_WORKLOADS-"write:16384 read:16384"}
 DEVICES=${DEVICES-"zblk:4096:lz4 zblk:16384:lz4 zram:4096:lz4 brd:4096:none zblk:4096:zstd zblk:16384:zstd zram:4096:zstd"}
 SWAP_DEVICES=${SWAP_DEVICES-"zblk:4096:lz4 zblk:16384:lz4 zram:4096:lz4 zblk:4096:zstd zblk:16384:zstd zram:4096:zstd"}
 SWAP_REPS=${SWAP_REPS:-1}
@@ -179,12 +181,13 @@ ndev=0; for d in $DEVICES; do ndev=$((ndev + 1)); done
 nswapdev=0; for d in $SWAP_DEVICES; do nswapdev=$((nswapdev + 1)); done
 nwl=0; for w in $WORKLOADS; do nwl=$((nwl + 1)); done
 njobs=0; for j in $JOBS; do njobs=$((njobs + 1)); done
+nbig=0; for w in $BIG_WORKLOADS; do nbig=$((nbig + 1)); done
 ncompr=0; for d in $DEVICES; do case "$d" in brd:*) ;; *) ncompr=$((ncompr + 1)) ;; esac; done
 total=0
 for p in $PHASES; do
 	case "$p" in
 	density) total=$((total + ndev)) ;;
-	tput) total=$((total + nwl * njobs * REPS * ndev)) ;;
+	tput) total=$((total + (nwl * njobs + nbig) * REPS * ndev)) ;;
 	frag) total=$((total + ncompr)) ;;
 	swap) total=$((total + nswapdev * SWAP_REPS)) ;;
 	esac
@@ -220,31 +223,35 @@ phase_tput() {
 		*) err "tput: $d not measured (its setup or fill failed)" ;;
 		esac
 	done
-	for w in $WORKLOADS; do
-		for j in $JOBS; do
-			step "tput $w jobs=$j ($REPS x $nok devices, ${RUNTIME}s each)"
+	# WORKLOADS at 4K and each JOBS count, then BIG_WORKLOADS (rw:bs) at 1 job
+	for wj in $(for w in $WORKLOADS; do for j in $JOBS; do echo "$w:4096:$j"; done; done) \
+		$(for x in $BIG_WORKLOADS; do echo "$x:1"; done); do
+		w=${wj%%:*} bs=${wj#*:} j=${bs#*:} bs=${bs%%:*}
+		name=$w
+		[ "$bs" = 4096 ] || name=$w$((bs / 1024))k
+		{
+			step "tput $name jobs=$j ($REPS x $nok devices, ${RUNTIME}s each)"
 			[ $nok -gt 0 ] || { done_steps=$((done_steps + REPS * ndev)); continue; }
 			# one process: the corpus is loaded once and the devices
 			# alternate, their order rotating each repetition; it
 			# idles PAUSE seconds around runs, when the host samples
 			# the VM's CPU time (@@S marks the start)
 			seen=0
-			{ $L io $LOPT $devargs --rw $w --jobs $j --runtime "$RUNTIME" \
+			{ $L io $LOPT $devargs --rw $w --bs $bs --jobs $j --runtime "$RUNTIME" \
 				--reps "$REPS" --pause "$PAUSE" --seed 0 2>/tmp/load.err
 			  echo $? >/tmp/load.rc; } |
 			while read -r line; do
 				case "$line" in
-				'{"mode":"ready"}') echo "@@S tput $w $j" ;;
+				'{"mode":"ready"}') echo "@@S tput $name $j" ;;
 				*)	seen=$((seen + 1))
-					echo "@@R {\"phase\":\"tput\",\"workload\":\"$w\",\"jobs\":$j,\"load\":$line}"
-					echo "@@P $((done_steps + seen)) $total tput $w jobs=$j: $seen of $((REPS * nok)) runs done" ;;
+					echo "@@R {\"phase\":\"tput\",\"workload\":\"$name\",\"jobs\":$j,\"load\":$line}"
+					echo "@@P $((done_steps + seen)) $total tput $name jobs=$j: $seen of $((REPS * nok)) runs done" ;;
 				esac
 			done
 			[ "$(cat /tmp/load.rc)" = 0 ] ||
-				err "tput $w jobs=$j: zblk-load failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
-			done_steps=$((done_steps + REPS * nok))
-			done_steps=$((done_steps + REPS * (ndev - nok)))
-		done
+				err "tput $name jobs=$j: zblk-load failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+			done_steps=$((done_steps + REPS * ndev))
+		}
 	done
 }
 
