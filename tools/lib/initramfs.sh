@@ -93,7 +93,9 @@ zblk_guest_tools_image() {
 		mke2fs -q -t ext4 -O ^has_journal -E root_owner=0:0 -L zblk-tools -d "$stage" \
 			"$img.tmp" $((kb * 5 / 4 + 8192))k >"$dir/.tools-mkfs.log" 2>&1 || { cat "$dir/.tools-mkfs.log" >&2; exit 1; }
 		mv "$img.tmp" "$img"
-		ls "$dir"/tools-*.img 2>/dev/null | grep -vxF "$img" | xargs -r rm -f
+		# drop older images; on a fresh tree there are none (grep -v then
+		# exits 1, which under pipefail must not fail the build)
+		ls "$dir"/tools-*.img 2>/dev/null | { grep -vxF "$img" || true; } | xargs -r rm -f
 	) 9>"$dir/.tools.lock" || return 1
 	echo "$img"
 }
