@@ -471,7 +471,10 @@ zb_swap_test() {
 	# With 16K units a unit is same-filled only if the four pages swap put
 	# side by side all are, which swap's slot layout does not promise.
 	if [ "$unit" -eq 4096 ]; then
-		zb_expect_gt "same_pages (corpus zero pages swapped out)" "$(zb_mm $dev same_pages)" 0
+		# no same_pages check here: since Linux 6.10 swap keeps zero-filled pages
+	# in its own bitmap and never writes them to the device (the corpus's
+	# same-filled pages are all zero); 20-corpus and 60-counters check it
+	zb_info "same_pages=$(zb_mm $dev same_pages) (0 expected on 6.10+: swap skips zero pages)"
 	fi
 
 	zb_step "read every file back (swapping it in) and check its md5"
