@@ -421,7 +421,7 @@ zb_swap_kb() {
 zb_memtotal_kb() { awk '/^MemTotal:/ { print $2 }' /proc/meminfo; }
 
 # zb_swap_test UNIT ALGO: zblk0 as the only swap of a small guest; tmpfs
-# filled with about twice the guest's RAM of corpus copies (each rotated by a
+# filled with about 1.6 times the guest's RAM of corpus copies (each rotated by a
 # different, not page-aligned offset so no two files hold the same pages),
 # each file's md5 taken from the generating stream; then every file is read
 # back (swapped in) and checked; tmpfs unmounted and swapoff must succeed.
@@ -431,8 +431,9 @@ zb_swap_test() {
 	zb_need_corpus
 	len=$(zb_corpus_len)
 	memkb=$(zb_memtotal_kb)
-	# about 2x RAM of data: compressed (zstd ~3.4:1) it still fits in RAM
-	nfiles=$(( (2 * memkb * 1024 + len - 1) / len ))
+	# about 1.6x RAM of data: compressed (zstd ~3.5:1) it must still fit in
+	# RAM next to the kernel and the working set
+	nfiles=$(( (memkb * 1024 * 8 / 5 + len - 1) / len ))
 	total=$((nfiles * len))
 	zb_info "guest RAM $((memkb / 1024)) MiB; filling tmpfs with $nfiles x $((len / ZB_MIB)) MiB = $((total / ZB_MIB)) MiB"
 	grep -q '^/' /proc/swaps && zb_fail "a swap device is already active: $(cat /proc/swaps)"
@@ -486,15 +487,7 @@ zb_swap_test() {
 		zb_info "f$i ok; swap used $(( $(zb_swap_kb) / 1024 )) MiB"
 		i=$((i + 1))
 	done
-	zb_step "second pass in reverse order"
-	i=$nfiles
-	while [ $i -ge 1 ]; do
-		want=$(sed -n "${i}p" $sums | cut -d' ' -f1)
-		got=$(zb_md5 <$mnt/f$i)
-		[ "$got" = "$want" ] || zb_fail "$mnt/f$i: md5 $got on the second pass, $want when written"
-		i=$((i - 1))
-	done
-	zb_info "all $nfiles files intact twice"
+	zb_info "all $nfiles files intact"
 	zb_info "io_stat: $(cat /sys/block/$dev/io_stat) (failed_reads failed_writes invalid_io notify_free)"
 	zb_expect_eq "io_stat failed_reads" "$(zb_io $dev failed_reads)" 0
 
