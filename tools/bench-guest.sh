@@ -11,8 +11,9 @@
 #   @@R {json}            one measurement
 #   @@E TEXT              an error (a device or step that could not be measured)
 #   @@I KEY VALUE         information about the guest (kernel, cpus, ...)
-#   @@S TEXT              start of a series of timed runs (the host samples the
-#                         VM's CPU time here and at each @@R of the series)
+#   @@S {json}            start of a series of timed runs (the host samples the
+#                         VM's CPU time here and at each @@R of the series, and
+#                         writes the line's "seq" to /files/bench.ack)
 #   @@M {json}            a mark between two swap passes (ditto)
 # Everything else is commentary for the console log.
 #
@@ -31,6 +32,9 @@ L=/files/zblk-load
 MM=/tmp/bench-mm
 RUNTIME=${RUNTIME:-3}
 PAUSE=${PAUSE:-0.6}
+# sync points: the host samples the VM's CPU time there, then acknowledges
+# through /files/bench.ack; without that file, a fixed idle pause
+if [ -e /files/bench.ack ]; then SYNC="--ack /files/bench.ack"; else SYNC="--pause $PAUSE"; fi
 REPS=${REPS:-3}
 JOBS=${JOBS:-"1 2"}
 WORKLOADS=${WORKLOADS:-"randwrite randread write read randrw"}
@@ -238,11 +242,11 @@ phase_tput() {
 			# the VM's CPU time (@@S marks the start)
 			seen=0
 			{ $L io $LOPT $devargs --rw $w --bs $bs --jobs $j --runtime "$RUNTIME" \
-				--reps "$REPS" --pause "$PAUSE" --seed 0 2>/tmp/load.err
+				--reps "$REPS" $SYNC --seed 0 2>/tmp/load.err
 			  echo $? >/tmp/load.rc; } |
 			while read -r line; do
 				case "$line" in
-				'{"mode":"ready"}') echo "@@S tput $name $j" ;;
+				*'"mode":"ready"'*) echo "@@S $line" ;;
 				*)	seen=$((seen + 1))
 					echo "@@R {\"phase\":\"tput\",\"workload\":\"$name\",\"jobs\":$j,\"load\":$line}"
 					echo "@@P $((done_steps + seen)) $total tput $name jobs=$j: $seen of $((REPS * nok)) runs done" ;;
@@ -314,7 +318,7 @@ phase_swap() {
 				ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
 				# marks between passes (@@M) let the host sample the
 				# VM's CPU time per pass
-				{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws --pause $PAUSE --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
+				{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws $SYNC --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
 				  echo $? >/tmp/load.rc; } |
 				while read -r line; do
 					case "$line" in

@@ -178,6 +178,7 @@ static struct opts {
 	unsigned int ndevs;
 	unsigned int reps;		/* io: runs per device */
 	double pause;			/* io: idle seconds around each run */
+	const char *ack;		/* file an observer writes sequence numbers to */
 	const char *mm_stat;
 	enum rw rw;
 	unsigned int rwmix;		/* percent reads for randrw */
@@ -396,6 +397,7 @@ struct job {
 };
 
 static uint64_t dev_size;
+static unsigned int sync_seq;	/* sequence number of the last sync point */
 static pthread_barrier_t start_barrier;
 
 static void io_error(struct job *j, uint64_t off, ssize_t r)
@@ -598,11 +600,11 @@ static int run_io_one(int verify_mode, unsigned int rep)
 	free(dmap);
 	pthread_barrier_destroy(&start_barrier);
 	secs = (double)(t1 - t0) / 1e9;
-	printf("{\"mode\":\"%s\",\"dev\":\"%s\",\"label\":\"%s\",\"rep\":%u,"
+	printf("{\"mode\":\"%s\",\"seq\":%u,\"dev\":\"%s\",\"label\":\"%s\",\"rep\":%u,"
 	       "\"rw\":\"%s\",\"bs\":%u,\"jobs\":%u,\"size\":%" PRIu64
 	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"secs\":%.4f,"
 	       "\"bytes\":%" PRIu64,
-	       o.mode, o.dev, o.label ? o.label : "", rep,
+	       o.mode, sync_seq, o.dev, o.label ? o.label : "", rep,
 	       rw_names[o.rw], o.bs, o.jobs, dev_size,
 	       corpus_pages, o.seed, secs, all[2].count * o.bs);
 	json_hist("", &all[2], secs, o.bs);
@@ -623,17 +625,57 @@ static int run_io_one(int verify_mode, unsigned int rep)
 	return errors || mism ? 1 : 0;
 }
 
-/* Sleep o.pause seconds: the machine is idle while the bench samples. */
-static void pause_idle(void)
+/* Content of @path as a number, or -1. */
+static long read_number(const char *path)
 {
-	struct timespec ts;
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
 
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * A sync point, right after a line carrying "seq":sync_seq was printed:
+ * with --ack, wait (idle) until the observer has written that number to the
+ * ack file (it samples CPU time first), at most 20 s; else, with --pause,
+ * sleep that long.
+ */
+static void sync_point(void)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t end;
+
+	if (o.ack) {
+		end = now_ns() + 20000000000ULL;
+		while (read_number(o.ack) != (long)sync_seq) {
+			if (now_ns() > end) {
+				fprintf(stderr, "zblk-load: no ack %u in %s after 20 s\n",
+					sync_seq, o.ack);
+				return;
+			}
+			nanosleep(&ts, NULL);
+		}
+		return;
+	}
 	if (o.pause <= 0)
 		return;
 	ts.tv_sec = (time_t)o.pause;
 	ts.tv_nsec = (long)((o.pause - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
+}
+
+static int syncing(void)
+{
+	return o.ack || o.pause > 0;
 }
 
 /*
@@ -656,11 +698,11 @@ static int run_io(int verify_mode)
 	if (!o.reps)
 		die("--reps must be at least 1");
 	corpus_load();
-	if (o.pause > 0) {
+	if (syncing()) {
 		/* a mark the bench samples the VM's CPU time at, idle */
-		printf("{\"mode\":\"ready\"}\n");
+		printf("{\"mode\":\"ready\",\"seq\":%u}\n", sync_seq);
 		fflush(stdout);
-		pause_idle();
+		sync_point();
 	}
 	for (r = 0; r < o.reps; r++) {
 		for (k = 0; k < o.ndevs; k++) {
@@ -672,9 +714,10 @@ static int run_io(int verify_mode)
 				*eq++ = 0;
 			o.dev = path;
 			o.label = eq;
+			sync_seq++;
 			ret |= run_io_one(verify_mode, r + 1);
 			free(path);
-			pause_idle();
+			sync_point();
 		}
 	}
 	return ret;
@@ -821,11 +864,12 @@ static void swap_pass(struct pass *p, unsigned char *ws, uint64_t n,
  */
 static void swap_mark(const char *name)
 {
-	if (o.pause <= 0)
+	if (!syncing())
 		return;
-	printf("{\"mode\":\"mark\",\"mark\":\"%s\"}\n", name);
+	printf("{\"mode\":\"mark\",\"mark\":\"%s\",\"seq\":%u}\n", name, sync_seq);
 	fflush(stdout);
-	pause_idle();
+	sync_point();
+	sync_seq++;
 }
 
 static int run_swap(void)
@@ -911,11 +955,12 @@ static void usage(FILE *f)
 "  --bs N            block size, multiple of 4096 (default 4096)\n"
 "  --jobs N          threads (default 1); sequential I/O gives each a slice\n"
 "  --runtime SEC     run for SEC seconds (default: count by --loops)\n"
-"  --pause SEC       io: print {\"mode\":\"ready\"} once the corpus is loaded,\n"
-"                    then stay idle SEC seconds then and after every run (so\n"
-"                    that an observer can sample CPU time between runs);\n"
-"                    swap: print {\"mode\":\"mark\",...} before and after each\n"
-"                    pass and stay idle SEC seconds\n"
+"  --ack FILE        sync points: io prints {\"mode\":\"ready\",\"seq\":0} once\n"
+"                    the corpus is loaded, and each run's line carries \"seq\";\n"
+"                    swap prints {\"mode\":\"mark\",...} around each pass; after\n"
+"                    each, wait (idle) until FILE holds that seq (at most 20 s):\n"
+"                    an observer samples CPU time there, then acknowledges\n"
+"  --pause SEC       sync points without an observer: sleep SEC seconds\n"
 "  --loops X         passes over the region (default 1)\n"
 "  --seed N          content seed (default 0)\n"
 "  --verify          compare every block read with the expected corpus page\n"
@@ -968,7 +1013,8 @@ int main(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "loops", 1, 0, 'l' }, { "seed", 1, 0, 'S' },
 		{ "verify", 0, 0, 'V' }, { "unit", 1, 0, 'u' }, { "fraction", 1, 0, 'f' },
 		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
-		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' }, { "help", 0, 0, 'h' }, { 0 }
+		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' },
+		{ "ack", 1, 0, 'A' }, { "help", 0, 0, 'h' }, { 0 }
 	};
 	int c, i, found;
 
@@ -986,6 +1032,7 @@ int main(int argc, char **argv)
 			break;
 		case 'R': o.reps = parse_num(optarg); break;
 		case 'P': o.pause = parse_num(optarg); break;
+		case 'A': o.ack = optarg; break;
 		case 's': o.size = parse_size(optarg); break;
 		case 'r':
 			found = 0;
