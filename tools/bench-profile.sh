@@ -20,7 +20,7 @@ L=/files/zblk-load
 T=/sys/kernel/debug/tracing
 PROFILE_SECS=${PROFILE_SECS:-3}
 PROFILE_DEVICES=${PROFILE_DEVICES:-"zblk:4096:lz4 zram:4096:lz4"}
-PROFILE_WORKLOADS=${PROFILE_WORKLOADS:-"randwrite randread"}
+PROFILE_WORKLOADS=${PROFILE_WORKLOADS:-"randwrite randread"}	# rw[:blocksize]
 
 err() { echo "@@E $*"; }
 
@@ -67,7 +67,12 @@ for d in $PROFILE_DEVICES; do
 	echo "$algo" >$s/comp_algorithm || err "$d: comp_algorithm"
 	echo "$SIZE" >$s/disksize || { err "$d: disksize"; continue; }
 	$L fill $LOPT --dev /dev/$n >/dev/null || err "$d: fill failed"
-	for w in $PROFILE_WORKLOADS; do
+	for wb in $PROFILE_WORKLOADS; do
+		# rw or rw:blocksize
+		w=${wb%%:*} bs=4096
+		[ "$w" = "$wb" ] || bs=${wb#*:}
+		name=$w
+		[ "$bs" = 4096 ] || name=$w$((bs / 1024))k
 		echo 0 >$T/tracing_on
 		echo nop >$T/current_tracer
 		echo 65536 >$T/buffer_size_kb
@@ -77,12 +82,12 @@ for d in $PROFILE_DEVICES; do
 		echo 0 >$T/options/funcgraph-irqs 2>/dev/null
 		echo >$T/trace
 		echo 1 >$T/tracing_on
-		out=$($L io $LOPT --dev /dev/$n=$d --rw $w --runtime "$PROFILE_SECS" --seed 0)
+		out=$($L io $LOPT --dev /dev/$n=$d --rw $w --bs $bs --runtime "$PROFILE_SECS" --seed 0)
 		echo 0 >$T/tracing_on
-		echo "@@R {\"phase\":\"profile\",\"workload\":\"$w\",\"load\":$out}"
+		echo "@@R {\"phase\":\"profile\",\"workload\":\"$name\",\"load\":$out}"
 		ios=$(echo "$out" | sed 's/.*"ios":\([0-9]*\).*/\1/')
 		# leaf lines: "func();" with a duration; closing lines "} /* func */"
-		awk -v dev="$d" -v w="$w" -v ios="$ios" '
+		awk -v dev="$d" -v w="$name" -v ios="$ios" '
 		{
 			if (!match($0, /[0-9.]+ us/)) next
 			us = substr($0, RSTART, RLENGTH - 3) + 0
@@ -101,7 +106,7 @@ for d in $PROFILE_DEVICES; do
 				printf "@@F {\"device\":\"%s\",\"workload\":\"%s\",\"ios\":%d,\"func\":\"%s\",\"calls\":%d,\"us\":%.1f}\n", dev, w, ios, f, calls[f], total[f]
 		}' $T/trace
 		overrun=$(awk '/^overrun/ {print $NF}' $T/per_cpu/cpu0/stats 2>/dev/null)
-		[ "${overrun:-0}" = 0 ] || err "$d $w: trace buffer overran ($overrun events lost); figures are partial"
+		[ "${overrun:-0}" = 0 ] || err "$d $name: trace buffer overran ($overrun events lost); figures are partial"
 	done
 	echo nop >$T/current_tracer
 	echo 1 >$s/reset
