@@ -11,4 +11,9 @@ extern const struct zblk_backend zblk_backend_lz4;
 extern const struct zblk_backend zblk_backend_lz4hc;
 extern const struct zblk_backend zblk_backend_zstd;
 
+/* backend_lz4.c: shared by lz4 and lz4hc (one format). */
+void zblk_lz4_destroy_ctx(void *ctx);
+int zblk_lz4_decompress(void *ctx, const void *src, size_t src_len,
+			void *dst, size_t dst_len);
+
 #endif /* ZBLK_BACKEND_H */

@@ -44,12 +44,12 @@ static void *lz4_create_ctx(int level, unsigned int unit_size)
 }
 
 /**
- * lz4_destroy_ctx() - free what lz4_create_ctx() allocated.
- * @ctx: the working memory
+ * zblk_lz4_destroy_ctx() - free the working memory of lz4 or lz4hc.
+ * @ctx: what lz4_create_ctx() or lz4hc's create_ctx allocated
  *
  * Context: process context.
  */
-static void lz4_destroy_ctx(void *ctx)
+void zblk_lz4_destroy_ctx(void *ctx)
 {
 	kvfree(ctx);
 }
@@ -83,7 +83,8 @@ static int lz4_compress(void *ctx, int level, const void *src, size_t src_len,
 }
 
 /**
- * lz4_decompress() - decompress with LZ4_decompress_safe().
+ * zblk_lz4_decompress() - decompress lz4 or lz4hc output with
+ *	LZ4_decompress_safe() (one format, one decoder).
  * @ctx: unused
  * @src: compressed data
  * @src_len: its length
@@ -93,8 +94,8 @@ static int lz4_compress(void *ctx, int level, const void *src, size_t src_len,
  * Context: any context; does not sleep.
  * Return: 0, or -EIO if the data is corrupted or of another length.
  */
-static int lz4_decompress(void *ctx, const void *src, size_t src_len,
-			  void *dst, size_t dst_len)
+int zblk_lz4_decompress(void *ctx, const void *src, size_t src_len,
+			void *dst, size_t dst_len)
 {
 	int ret;
 
@@ -112,7 +113,7 @@ const struct zblk_backend zblk_backend_lz4 = {
 	.default_level	= LZ4_ACCELERATION_DEFAULT,
 	.ctx_size	= lz4_ctx_size,
 	.create_ctx	= lz4_create_ctx,
-	.destroy_ctx	= lz4_destroy_ctx,
+	.destroy_ctx	= zblk_lz4_destroy_ctx,
 	.compress	= lz4_compress,
-	.decompress	= lz4_decompress,
+	.decompress	= zblk_lz4_decompress,
 };

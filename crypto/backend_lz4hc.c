@@ -2,8 +2,9 @@
 /*
  * backend_lz4hc.c - lz4hc through the kernel's lz4hc library (LZ4_compress_HC).
  *
- * Same format as lz4, so the same safe decoder; levels LZ4HC_MIN_CLEVEL to
- * LZ4HC_MAX_CLEVEL, default LZ4HC_DEFAULT_CLEVEL. The working memory
+ * Same format as lz4, so it shares lz4's safe decoder and context free
+ * (backend_lz4.c). Levels LZ4HC_MIN_CLEVEL to LZ4HC_MAX_CLEVEL, default
+ * LZ4HC_DEFAULT_CLEVEL. The working memory
  * (LZ4HC_MEM_COMPRESS, ~256 KiB) is fixed by the library: its hash and chain
  * tables do not shrink with the input, and are cleared on every call.
  */
@@ -44,17 +45,6 @@ static void *lz4hc_create_ctx(int level, unsigned int unit_size)
 }
 
 /**
- * lz4hc_destroy_ctx() - free what lz4hc_create_ctx() allocated.
- * @ctx: the working memory
- *
- * Context: process context.
- */
-static void lz4hc_destroy_ctx(void *ctx)
-{
-	kvfree(ctx);
-}
-
-/**
  * lz4hc_compress() - compress with LZ4_compress_HC() at @level.
  * @ctx: working memory
  * @level: LZ4HC_MIN_CLEVEL..LZ4HC_MAX_CLEVEL
@@ -81,28 +71,6 @@ static int lz4hc_compress(void *ctx, int level, const void *src,
 	return 0;
 }
 
-/**
- * lz4hc_decompress() - decompress with LZ4_decompress_safe().
- * @ctx: unused
- * @src: compressed data
- * @src_len: its length
- * @dst: output
- * @dst_len: the exact decompressed length expected
- *
- * Context: any context; does not sleep.
- * Return: 0, or -EIO if the data is corrupted or of another length.
- */
-static int lz4hc_decompress(void *ctx, const void *src, size_t src_len,
-			    void *dst, size_t dst_len)
-{
-	int ret;
-
-	if (src_len > INT_MAX || dst_len > INT_MAX)
-		return -EIO;
-	ret = LZ4_decompress_safe(src, dst, src_len, dst_len);
-	return ret == (int)dst_len ? 0 : -EIO;
-}
-
 const struct zblk_backend zblk_backend_lz4hc = {
 	.name		= "lz4hc",
 	.has_level	= true,
@@ -111,7 +79,7 @@ const struct zblk_backend zblk_backend_lz4hc = {
 	.default_level	= LZ4HC_DEFAULT_CLEVEL,
 	.ctx_size	= lz4hc_ctx_size,
 	.create_ctx	= lz4hc_create_ctx,
-	.destroy_ctx	= lz4hc_destroy_ctx,
+	.destroy_ctx	= zblk_lz4_destroy_ctx,
 	.compress	= lz4hc_compress,
-	.decompress	= lz4hc_decompress,
+	.decompress	= zblk_lz4_decompress,
 };

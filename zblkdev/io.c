@@ -452,42 +452,40 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
 	return bv.bv_page;
 }
 
-static int zblk_read_piece(struct zblk *z, struct bio *bio,
-			   struct bvec_iter *iter, u32 index,
-			   unsigned int off, unsigned int len)
+/**
+ * zblk_piece() - read or write the part of a bio that falls in one unit.
+ * @z: the device
+ * @bio: the bio
+ * @iter: position in @bio; advanced by @len
+ * @index: the unit
+ * @off: offset of the piece in the unit
+ * @len: length of the piece
+ * @write: write the piece (else read it)
+ *
+ * A whole 4K unit in one page-aligned segment goes straight between the
+ * bio's page and the unit; anything else passes through a bounce buffer.
+ * Context: process context, may sleep.
+ * Return: 0, or a negative errno (a failed write leaves the unit unchanged).
+ */
+static int zblk_piece(struct zblk *z, struct bio *bio, struct bvec_iter *iter,
+		      u32 index, unsigned int off, unsigned int len, bool write)
 {
 	struct page *page = zblk_whole_page(z, bio, iter, off, len);
 	void *buf;
 	int ret;
 
 	if (page) {
-		ret = zblk_load(z, index, page, NULL);
+		ret = write ? zblk_store(z, index, page, NULL) :
+			      zblk_load(z, index, page, NULL);
 		bio_advance_iter_single(bio, iter, len);
 		return ret;
 	}
 	buf = zblk_buf_get(z);
-	ret = zblk_load(z, index, NULL, buf);
-	if (!ret)
-		zblk_copy_to_bio(bio, iter, buf + off, len);
-	zblk_buf_put(z, buf);
-	return ret;
-}
-
-static int zblk_write_piece(struct zblk *z, struct bio *bio,
-			    struct bvec_iter *iter, u32 index,
-			    unsigned int off, unsigned int len)
-{
-	struct page *page = zblk_whole_page(z, bio, iter, off, len);
-	void *buf;
-	int ret;
-
-	if (page) {
-		ret = zblk_store(z, index, page, NULL);
-		bio_advance_iter_single(bio, iter, len);
-		return ret;
-	}
-	buf = zblk_buf_get(z);
-	if (len == z->unit_size) {
+	if (!write) {
+		ret = zblk_load(z, index, NULL, buf);
+		if (!ret)
+			zblk_copy_to_bio(bio, iter, buf + off, len);
+	} else if (len == z->unit_size) {
 		zblk_copy_from_bio(buf, bio, iter, len);
 		ret = zblk_store(z, index, NULL, buf);
 	} else {
@@ -533,10 +531,7 @@ static blk_status_t zblk_rw(struct zblk *z, struct bio *bio, bool count)
 		unsigned int off = pos & (z->unit_size - 1);
 		unsigned int len = min(left, z->unit_size - off);
 
-		if (write)
-			ret = zblk_write_piece(z, bio, &iter, index, off, len);
-		else
-			ret = zblk_read_piece(z, bio, &iter, index, off, len);
+		ret = zblk_piece(z, bio, &iter, index, off, len, write);
 		if (ret)
 			break;
 		pos += len;
