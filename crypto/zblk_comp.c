@@ -111,10 +111,12 @@ static void zblk_strm_free(struct zblk_comp *comp, struct zblk_strm *strm)
 		comp->be->destroy_ctx(strm->ctx);
 	kvfree(strm->buffer);
 	kvfree(strm->local_copy);
+	kvfree(strm->unit_buf);
 	mutex_destroy(&strm->lock);
 	strm->ctx = NULL;
 	strm->buffer = NULL;
 	strm->local_copy = NULL;
+	strm->unit_buf = NULL;
 }
 
 /**
@@ -135,7 +137,8 @@ static int zblk_strm_alloc(struct zblk_comp *comp, struct zblk_strm *strm,
 	strm->ctx = comp->be->create_ctx(comp->level, comp->unit_size);
 	strm->buffer = kvmalloc_node(2 * comp->unit_size, GFP_KERNEL, node);
 	strm->local_copy = kvmalloc_node(comp->unit_size, GFP_KERNEL, node);
-	if (!strm->ctx || !strm->buffer || !strm->local_copy)
+	strm->unit_buf = kvmalloc_node(comp->unit_size, GFP_KERNEL, node);
+	if (!strm->ctx || !strm->buffer || !strm->local_copy || !strm->unit_buf)
 		return -ENOMEM;
 	return 0;
 }
@@ -184,7 +187,7 @@ struct zblk_comp *zblk_comp_create(const struct zblk_backend *be, int level,
 		cond_resched();
 	}
 	comp->mem = num_possible_cpus() *
-		    (be->ctx_size(comp->level, unit_size) + 3 * unit_size);
+		    (be->ctx_size(comp->level, unit_size) + 4 * unit_size);
 	return comp;
 fail:
 	zblk_comp_destroy(comp);

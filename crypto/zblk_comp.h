@@ -30,12 +30,15 @@
  * @ctx: backend working memory (protected by @lock)
  * @buffer: compressed output, 2 * unit_size bytes (protected by @lock)
  * @local_copy: unit_size bytes for zba_read_begin() (protected by @lock)
+ * @unit_buf: unit_size bytes where the device gathers a unit that a bio
+ *	covers in part or across pages (protected by @lock)
  */
 struct zblk_strm {
 	struct mutex lock;
 	void *ctx;
 	void *buffer;
 	void *local_copy;
+	void *unit_buf;
 };
 
 /**

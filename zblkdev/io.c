@@ -15,19 +15,17 @@
  *            every block is absent).
  * A failed write leaves the unit as it was.
  *
- * Lock order (outermost first): bounce buffer (mempool) -> compression
- * stream (per-CPU mutex) -> table entry bit lock -> allocator spinlocks.
- * Reads take the stream only when the entry holds an object; if the entry
- * changes between the lockless peek and the lock, the entry is unlocked and
- * the stream taken first, keeping the order. swap_slot_free_notify runs in
- * atomic context and only try-locks.
+ * Lock order (outermost first): compression stream (per-CPU mutex) ->
+ * table entry bit lock -> allocator spinlocks. Every piece of a read or a
+ * write takes the stream first: it holds the unit-sized buffer that partial
+ * and 16K units are gathered in, so no buffer is allocated per I/O.
+ * swap_slot_free_notify runs in atomic context and only try-locks.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/mempool.h>
 #include <linux/mm.h>
 #include <linux/string.h>
 
@@ -48,37 +46,6 @@ struct zblk_obj {
 	unsigned long handle;
 	unsigned long flags;
 };
-
-/**
- * zblk_bufs_create() - create the device's pool of unit-sized buffers.
- * @z: the device; @z->unit_size is set
- *
- * Buffers hold a whole unit while a bio covers it only in part (or, for 16K
- * units, across several pages). A few are reserved so that writes make
- * progress under memory pressure.
- * Context: process context, may sleep.
- * Return: 0 or -ENOMEM.
- */
-int zblk_bufs_create(struct zblk *z)
-{
-	int nr = clamp_t(int, num_possible_cpus(), 2, 8);
-
-	z->bufs = mempool_create_page_pool(nr, get_order(z->unit_size));
-	return z->bufs ? 0 : -ENOMEM;
-}
-
-static void *zblk_buf_get(struct zblk *z)
-{
-	/* mempool_alloc() with a sleeping GFP never fails. */
-	struct page *page = mempool_alloc(z->bufs, GFP_NOIO);
-
-	return page_address(page);
-}
-
-static void zblk_buf_put(struct zblk *z, void *buf)
-{
-	mempool_free(virt_to_page(buf), z->bufs);
-}
 
 /*
  * Is every machine word of the unit's present blocks equal? Absent blocks
@@ -262,30 +229,10 @@ static int zblk_load_locked(struct zblk *z, struct zblk_strm *strm,
 	return ret;
 }
 
-/*
- * Lock @e with a stream taken first if the entry holds an object.
- * Return: the stream or NULL. Context: process context, may sleep.
- */
-static struct zblk_strm *zblk_lock_for_read(struct zblk *z,
-					    struct zblk_entry *e)
-{
-	struct zblk_strm *strm = NULL;
-
-	if (zblk_entry_allocated(e))
-		strm = zblk_strm_get(z->comp);
-	zblk_entry_lock(e);
-	if (!strm && zblk_entry_allocated(e)) {
-		/* Written since the peek: keep stream -> entry order. */
-		zblk_entry_unlock(e);
-		strm = zblk_strm_get(z->comp);
-		zblk_entry_lock(e);
-	}
-	return strm;
-}
-
 /**
  * zblk_load() - read a whole unit into a page or a buffer.
  * @z: the device
+ * @strm: a stream the caller holds
  * @index: the unit
  * @page: destination page (4K units), or NULL
  * @buf: destination buffer (unit_size bytes) if @page is NULL
@@ -293,18 +240,19 @@ static struct zblk_strm *zblk_lock_for_read(struct zblk *z,
  * Context: process context, may sleep.
  * Return: 0 or -EIO.
  */
-static int zblk_load(struct zblk *z, u32 index, struct page *page, void *buf)
+static int zblk_load(struct zblk *z, struct zblk_strm *strm, u32 index,
+		     struct page *page, void *buf)
 {
 	struct zblk_entry *e = &z->table[index];
-	struct zblk_strm *strm = zblk_lock_for_read(z, e);
-	void *dst = page ? kmap_local_page(page) : buf;
-	int ret = zblk_load_locked(z, strm, e, dst);
+	void *dst;
+	int ret;
 
+	zblk_entry_lock(e);
+	dst = page ? kmap_local_page(page) : buf;
+	ret = zblk_load_locked(z, strm, e, dst);
 	if (page)
 		kunmap_local(dst);
 	zblk_entry_unlock(e);
-	if (strm)
-		zblk_strm_put(z->comp, strm);
 	if (ret)
 		pr_err_ratelimited("%s: unit %u does not decompress\n",
 				   z->disk->disk_name, index);
@@ -314,6 +262,7 @@ static int zblk_load(struct zblk *z, u32 index, struct page *page, void *buf)
 /**
  * zblk_store() - replace a whole unit.
  * @z: the device
+ * @strm: a stream the caller holds
  * @index: the unit
  * @page: source page (4K units), or NULL
  * @buf: source buffer (unit_size bytes) if @page is NULL
@@ -323,11 +272,10 @@ static int zblk_load(struct zblk *z, u32 index, struct page *page, void *buf)
  * Context: process context, may sleep.
  * Return: 0, or a negative errno with the unit unchanged.
  */
-static int zblk_store(struct zblk *z, u32 index, struct page *page,
-		      const void *buf)
+static int zblk_store(struct zblk *z, struct zblk_strm *strm, u32 index,
+		      struct page *page, const void *buf)
 {
 	struct zblk_entry *e = &z->table[index];
-	struct zblk_strm *strm = zblk_strm_get(z->comp);
 	struct zblk_obj obj;
 	int ret;
 
@@ -337,7 +285,6 @@ static int zblk_store(struct zblk *z, u32 index, struct page *page,
 		zblk_install_locked(z, e, &obj);
 		zblk_entry_unlock(e);
 	}
-	zblk_strm_put(z->comp, strm);
 	return ret;
 }
 
@@ -396,12 +343,13 @@ static unsigned long zblk_absent_after_write(struct zblk *z,
 /**
  * zblk_store_partial() - write part of a unit (read-modify-write).
  * @z: the device
+ * @strm: a stream the caller holds
  * @index: the unit
  * @bio: the bio
  * @iter: position in @bio; advanced by @len
  * @off: offset of the written range in the unit
  * @len: length of the written range
- * @buf: a unit-sized buffer
+ * @buf: a unit-sized buffer (the stream's unit_buf)
  *
  * The entry stays locked from the read of the old content to the install
  * of the new object, so concurrent partial writes to one unit cannot lose
@@ -409,12 +357,12 @@ static unsigned long zblk_absent_after_write(struct zblk *z,
  * Context: process context, may sleep (allocates under the entry lock).
  * Return: 0, or a negative errno with the unit unchanged.
  */
-static int zblk_store_partial(struct zblk *z, u32 index, struct bio *bio,
+static int zblk_store_partial(struct zblk *z, struct zblk_strm *strm,
+			      u32 index, struct bio *bio,
 			      struct bvec_iter *iter, unsigned int off,
 			      unsigned int len, void *buf)
 {
 	struct zblk_entry *e = &z->table[index];
-	struct zblk_strm *strm = zblk_strm_get(z->comp);
 	struct zblk_obj obj;
 	int ret;
 
@@ -433,7 +381,6 @@ static int zblk_store_partial(struct zblk *z, u32 index, struct bio *bio,
 	atomic64_inc(&z->stats.partial_writes);
 out:
 	zblk_entry_unlock(e);
-	zblk_strm_put(z->comp, strm);
 	return ret;
 }
 
@@ -463,7 +410,8 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
  * @write: write the piece (else read it)
  *
  * A whole 4K unit in one page-aligned segment goes straight between the
- * bio's page and the unit; anything else passes through a bounce buffer.
+ * bio's page and the unit; anything else is gathered in the stream's
+ * unit_buf.
  * Context: process context, may sleep.
  * Return: 0, or a negative errno (a failed write leaves the unit unchanged).
  */
@@ -471,27 +419,26 @@ static int zblk_piece(struct zblk *z, struct bio *bio, struct bvec_iter *iter,
 		      u32 index, unsigned int off, unsigned int len, bool write)
 {
 	struct page *page = zblk_whole_page(z, bio, iter, off, len);
-	void *buf;
+	struct zblk_strm *strm = zblk_strm_get(z->comp);
+	void *buf = strm->unit_buf;
 	int ret;
 
 	if (page) {
-		ret = write ? zblk_store(z, index, page, NULL) :
-			      zblk_load(z, index, page, NULL);
+		ret = write ? zblk_store(z, strm, index, page, NULL) :
+			      zblk_load(z, strm, index, page, NULL);
 		bio_advance_iter_single(bio, iter, len);
-		return ret;
-	}
-	buf = zblk_buf_get(z);
-	if (!write) {
-		ret = zblk_load(z, index, NULL, buf);
+	} else if (!write) {
+		ret = zblk_load(z, strm, index, NULL, buf);
 		if (!ret)
 			zblk_copy_to_bio(bio, iter, buf + off, len);
 	} else if (len == z->unit_size) {
 		zblk_copy_from_bio(buf, bio, iter, len);
-		ret = zblk_store(z, index, NULL, buf);
+		ret = zblk_store(z, strm, index, NULL, buf);
 	} else {
-		ret = zblk_store_partial(z, index, bio, iter, off, len, buf);
+		ret = zblk_store_partial(z, strm, index, bio, iter, off, len,
+					 buf);
 	}
-	zblk_buf_put(z, buf);
+	zblk_strm_put(z->comp, strm);
 	return ret;
 }
 

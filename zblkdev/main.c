@@ -97,14 +97,11 @@ static const struct block_device_operations zblk_fops = {
 static void zblk_free_config(struct zblk *z)
 {
 	zblk_shrinker_unregister(z);
-	if (z->bufs)
-		mempool_destroy(z->bufs);
 	if (!IS_ERR_OR_NULL(z->comp))
 		zblk_comp_destroy(z->comp);
 	if (z->pool)
 		zba_pool_destroy(z->pool);
 	vfree(z->table);
-	z->bufs = NULL;
 	z->comp = NULL;
 	z->pool = NULL;
 	z->table = NULL;
@@ -158,9 +155,6 @@ int zblk_set_disksize(struct zblk *z, u64 size)
 		ret = PTR_ERR(z->comp);
 		goto fail;
 	}
-	ret = zblk_bufs_create(z);
-	if (ret)
-		goto fail;
 	ret = zblk_shrinker_register(z);
 	if (ret)
 		goto fail;

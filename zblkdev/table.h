@@ -127,6 +127,5 @@ struct bio;
 struct block_device;
 void zblk_submit_bio(struct bio *bio);
 void zblk_slot_free_notify(struct block_device *bdev, unsigned long index);
-int zblk_bufs_create(struct zblk *z);
 
 #endif /* ZBLK_TABLE_H */

@@ -20,7 +20,6 @@
 #include <linux/types.h>
 #include <linux/atomic.h>
 #include <linux/rwsem.h>
-#include <linux/mempool.h>
 #include "zblkdev/zblk_compat.h"
 
 struct zba_pool;
@@ -102,7 +101,6 @@ struct zblk_stats {
  * @nr_units:	entries in @table
  * @pool:	allocator pool; same life time as @table
  * @comp:	compressor with per-CPU streams; same life time as @table
- * @bufs:	unit-sized bounce buffers for partial units; same life time
  * @shrinker:	compacts under memory pressure; registered while initialised
  * @stats:	counters
  * @debugfs_dir: /sys/kernel/debug/zblk/zblkN
@@ -124,7 +122,6 @@ struct zblk {
 	unsigned long nr_units;
 	struct zba_pool *pool;
 	struct zblk_comp *comp;
-	mempool_t *bufs;
 	struct zblk_compat_shrinker shrinker;
 
 	struct zblk_stats stats;
