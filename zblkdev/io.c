@@ -195,7 +195,7 @@ static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 /**
  * zblk_load_locked() - produce a whole unit's bytes.
  * @z: the device
- * @strm: a stream the caller holds, or NULL if the entry holds no object
+ * @strm: a stream the caller holds (used only when the entry holds an object)
  * @e: the entry, locked by the caller
  * @dst: unit_size bytes, mapped
  *

@@ -23,7 +23,7 @@
 . /lib/zblk/lib.sh
 . /lib/zblk/lib-zblk.sh
 
-page=$(awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps)
+page=$(zb_page_size)
 zb_info "kernel $(uname -r) ($(uname -m)), PAGE_SIZE $page"
 case "$(uname -r)" in
 *-16k) zb_expect_eq "PAGE_SIZE on $(uname -r)" "$page" 16384 ;;

@@ -467,8 +467,7 @@ zb_slice() {
 	if [ -n "$raw" ]; then
 		dd if="$raw" bs=1M skip=$mib count=16 2>/dev/null
 	else
-		zstd -q -dc "$ZB_CORPUS" 2>/dev/null |
-			dd bs=1M skip=$mib count=16 iflag=fullblock 2>/dev/null
+		zb_corpus 2>/dev/null | dd bs=1M skip=$mib count=16 iflag=fullblock 2>/dev/null
 	fi
 }
 
@@ -591,7 +590,7 @@ zb_classes() {
 #   compact (zram with the same algorithm, 4 KiB pages);
 # - zblk0 reads back exactly as zram0 (same data, same discards).
 zb_compact_density() {
-	local u=$1 algo=$2 len m0 c0 p0 m1 c1 p1 mf cf mz cz pz md5a md5b f0 f1
+	local u=$1 algo=$2 len m0 c0 p0 m1 c1 p1 mf cf mz cz pz md5a md5b f0 f1 dp
 	zb_need_corpus
 	len=$(zb_corpus_len)
 	zb_load num_devices=2
@@ -623,8 +622,9 @@ zb_compact_density() {
 	# pages_compacted counts the pages compaction freed: it must match the
 	# drop of mem_used_total (2% + 16 pages of slack for metadata)
 	# pages_compacted counts kernel pages (16 KiB on arm64-16k)
-	awk -v d=$(( (m0 - m1) / $(zb_page_size) )) -v p=$((p1 - p0)) 'BEGIN { x = d - p; if (x < 0) x = -x; exit !(x <= 16 + d / 50) }' ||
-		zb_fail "pages_compacted grew by $((p1 - p0)) but mem_used_total fell by $(( (m0 - m1) / $(zb_page_size) )) pages"
+	dp=$(( (m0 - m1) / $(zb_page_size) ))
+	awk -v d=$dp -v p=$((p1 - p0)) 'BEGIN { x = d - p; if (x < 0) x = -x; exit !(x <= 16 + d / 50) }' ||
+		zb_fail "pages_compacted grew by $((p1 - p0)) but mem_used_total fell by $dp pages"
 	f1=$(zb_freeable zblk0)
 	zb_info "debugfs classes: freeable pages $f0 before compact, $f1 after"
 	zb_expect_ge "freeable pages shown before compact (vs pages it then freed, -10%)" "$f0" $(( (p1 - p0) * 9 / 10))
