@@ -32,6 +32,7 @@
 #   zblk_arm64_tools_image DIR   build (cached) the arm64 tools disk image
 
 ZBLK_ARM64_TOP=${ZBLK_ARM64_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+. "$(dirname "${BASH_SOURCE[0]}")/apt-pick.sh"
 ZBLK_ARM64_CACHE=${ZBLK_ARM64_CACHE:-$ZBLK_ARM64_TOP/build/arm64}
 # Kernel series and flavour; ZBLK_ARM64_VERSION=6.12.N+deb12 pins one version.
 ZBLK_ARM64_SERIES=${ZBLK_ARM64_SERIES:-6.12}
@@ -59,30 +60,31 @@ _zblk_arm64_apt_ok() {
 		ls /var/lib/apt/lists/*binary-arm64_Packages* >/dev/null 2>&1
 }
 
-# _zblk_arm64_pick_version: the kernel version to use. Prefer the version of
-# the installed amd64 linux-kbuild of the same series (host tools for free),
-# else the newest arm64-16k image the archive has.
+# _zblk_arm64_pick_version: the kernel version to use: the newest whose
+# image, headers, headers-common and amd64 linux-kbuild the archive has now
+# (tools/lib/apt-pick.sh), unless ZBLK_ARM64_VERSION names one.
 _zblk_arm64_pick_version() {
-	local avail host v
+	local pick
 	if [ -n "${ZBLK_ARM64_VERSION:-}" ]; then
 		echo "$ZBLK_ARM64_VERSION"
 		return 0
 	fi
-	avail=$(apt-cache search --names-only \
-		"^linux-image-${ZBLK_ARM64_SERIES//./\\.}\.[0-9]+\+deb[0-9]+-$ZBLK_ARM64_FLAVOUR-unsigned\$" |
-		awk '{print $1}' | sed -e 's/^linux-image-//' -e "s/-$ZBLK_ARM64_FLAVOUR-unsigned\$//" | sort -V)
-	if [ -z "$avail" ]; then
-		_zblk_arm64_log "no linux-image-$ZBLK_ARM64_SERIES.*-$ZBLK_ARM64_FLAVOUR-unsigned in the archive (run tools/deps-arm64)"
+	pick=$(zblk_apt_pick_download "$ZBLK_ARM64_SERIES" "$ZBLK_ARM64_FLAVOUR" arm64) || {
+		_zblk_arm64_log "run tools/deps-arm64 (as root) if the arm64 package lists are missing"
 		return 1
+	}
+	echo "${pick%% *}"
+}
+
+# _zblk_arm64_image_pkg VERSION: the image package to download, -unsigned
+# when the archive has it, else the signed one.
+_zblk_arm64_image_pkg() {
+	local p=linux-image-$1-$ZBLK_ARM64_FLAVOUR
+	if [ -n "$(zblk_apt_candidate "$p-unsigned:arm64")" ]; then
+		echo "$p-unsigned:arm64"
+	else
+		echo "$p:arm64"
 	fi
-	for host in $(ls -d /usr/lib/linux-kbuild-"$ZBLK_ARM64_SERIES".* 2>/dev/null | sort -rV); do
-		v=${host#/usr/lib/linux-kbuild-}
-		if printf '%s\n' "$avail" | grep -qxF "$v"; then
-			echo "$v"
-			return 0
-		fi
-	done
-	printf '%s\n' "$avail" | tail -n1
 }
 
 zblk_arm64_version() {
@@ -238,7 +240,7 @@ _zblk_arm64_fix_headers() {
 # _zblk_arm64_deb_pkgs: the package list (names with :arch) to download.
 _zblk_arm64_deb_pkgs() {
 	local v=$1 p
-	echo "linux-image-$v-$ZBLK_ARM64_FLAVOUR-unsigned:arm64"
+	_zblk_arm64_image_pkg "$v"
 	echo "linux-headers-$v-$ZBLK_ARM64_FLAVOUR:arm64"
 	echo "linux-headers-$v-common:all"
 	for p in $ZBLK_ARM64_USER_PKGS; do echo "$p:arm64"; done

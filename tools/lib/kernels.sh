@@ -13,12 +13,16 @@ zblk_kernel_arch() {
 
 # zblk_kernel_release NAME -> e.g. 6.1.0-56-amd64
 zblk_kernel_release() {
-	local name=$1 d
+	local name=$1 d h r
 	case "$name" in *arm64*) zblk_arm64_kernel release "$name"; return ;; esac
 	case "$name" in
 	6.1|6.12)
-		d=$(ls -d /usr/src/linux-headers-"$name".*-amd64 /usr/src/linux-headers-"$name"[.-]*-amd64 2>/dev/null |
-			sort -uV | tail -n1) ;;
+		# the newest version whose headers, image and modules are all there
+		d=""
+		for h in $(ls -d /usr/src/linux-headers-"$name".*-amd64 2>/dev/null | sort -urV); do
+			r=${h#/usr/src/linux-headers-}
+			[ -r "/boot/vmlinuz-$r" ] && [ -d "/lib/modules/$r/kernel" ] && { d=$h; break; }
+		done ;;
 	*) d=/usr/src/linux-headers-$name ;;
 	esac
 	if [ -z "$d" ] || [ ! -d "$d" ]; then
