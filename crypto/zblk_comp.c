@@ -2,18 +2,28 @@
 /*
  * zblk_comp.c - backend registry and per-CPU compression streams.
  *
- * A compressor has one stream per possible CPU, all allocated when it is
- * created and freed when it is destroyed, so CPU hotplug needs no callbacks
- * and a stream never goes away under a task that migrated after taking it.
+ * A compressor has one stream per online CPU. Every compressor is an
+ * instance of one multi-instance CPU hotplug state (a PREPARE state, so its
+ * callbacks run in process context on a control CPU): when a CPU comes up its
+ * stream's memory is allocated before any task can run there, and when it is
+ * dead the memory is freed. On VMs with many possible but few online CPUs
+ * that is the difference between a few streams and a hundred.
+ *
  * zblk_strm_get() takes the current CPU's stream mutex: normally uncontended,
  * it only makes a task wait when another task that ran on this CPU (and may
- * since have migrated) still holds the stream.
+ * since have migrated) still holds the stream. A task may read the pointer of
+ * a CPU that then goes offline; the dead callback frees the stream only under
+ * its mutex and leaves it empty, so such a task finds no buffer once it gets
+ * the mutex and tries the CPU it is on now.
  *
- * Locking: struct zblk_strm.lock only. Stream mutexes are never nested (a
- * task holds at most one stream), so they share one lockdep class.
+ * Locking: struct zblk_strm.lock only, taken in the I/O path and, under the
+ * CPU hotplug lock, by the hotplug callbacks. Stream mutexes are never nested
+ * (a task holds at most one stream), so they share one lockdep class.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
+#include <linux/atomic.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/err.h>
 #include <linux/errno.h>
@@ -44,16 +54,25 @@ static const struct zblk_backend *const zblk_backends[] = {
  * @be: the backend
  * @level: the level in use (ZBLK_LEVEL_DEFAULT resolved); fixed
  * @unit_size: bytes per unit; fixed
- * @mem: bytes allocated for all streams; fixed
- * @stream: one stream per possible CPU, each protected by its own lock
+ * @strm_size: bytes one set-up stream holds; fixed
+ * @nr_strms: streams set up now (one per online CPU); changed by the
+ *	hotplug callbacks
+ * @stream: a stream slot per possible CPU, set up only for online CPUs, each
+ *	protected by its own lock
+ * @node: this compressor in the hotplug state's instance list
  */
 struct zblk_comp {
 	const struct zblk_backend *be;
 	int level;
 	unsigned int unit_size;
-	size_t mem;
+	size_t strm_size;
+	atomic_t nr_strms;
 	struct zblk_strm __percpu *stream;
+	struct hlist_node node;
 };
+
+/* The dynamic CPU hotplug state all compressors are instances of. */
+static enum cpuhp_state zblk_cpuhp_state;
 
 const struct zblk_backend *zblk_comp_find(const char *name)
 {
@@ -101,7 +120,7 @@ int zblk_comp_check_level(const struct zblk_backend *be, int level)
 /**
  * zblk_strm_free() - free one stream's memory (it may be partly set up).
  * @comp: the compressor
- * @strm: the stream
+ * @strm: the stream; its mutex is held by the caller or no one can take it
  *
  * Context: process context.
  */
@@ -112,7 +131,6 @@ static void zblk_strm_free(struct zblk_comp *comp, struct zblk_strm *strm)
 	kvfree(strm->buffer);
 	kvfree(strm->local_copy);
 	kvfree(strm->unit_buf);
-	mutex_destroy(&strm->lock);
 	strm->ctx = NULL;
 	strm->buffer = NULL;
 	strm->local_copy = NULL;
@@ -122,7 +140,7 @@ static void zblk_strm_free(struct zblk_comp *comp, struct zblk_strm *strm)
 /**
  * zblk_strm_alloc() - set up the stream of @cpu.
  * @comp: the compressor
- * @strm: the stream (zeroed)
+ * @strm: the stream (empty)
  * @cpu: the CPU it belongs to (its memory is allocated on that CPU's node)
  *
  * Context: process context, may sleep.
@@ -133,7 +151,6 @@ static int zblk_strm_alloc(struct zblk_comp *comp, struct zblk_strm *strm,
 {
 	int node = cpu_to_node(cpu);
 
-	mutex_init(&strm->lock);
 	strm->ctx = comp->be->create_ctx(comp->level, comp->unit_size);
 	strm->buffer = kvmalloc_node(2 * comp->unit_size, GFP_KERNEL, node);
 	strm->local_copy = kvmalloc_node(comp->unit_size, GFP_KERNEL, node);
@@ -143,18 +160,100 @@ static int zblk_strm_alloc(struct zblk_comp *comp, struct zblk_strm *strm,
 	return 0;
 }
 
-void zblk_comp_destroy(struct zblk_comp *comp)
+/**
+ * zblk_cpu_prepare() - hotplug startup: set up @cpu's stream of one compressor.
+ * @cpu: the CPU coming up (no task runs on it yet)
+ * @node: the compressor's &zblk_comp.node
+ *
+ * Context: process context, CPU hotplug lock held; may sleep.
+ * Return: 0, or -ENOMEM (the CPU does not come up; when adding a compressor,
+ * the streams set up so far are torn down again).
+ */
+static int zblk_cpu_prepare(unsigned int cpu, struct hlist_node *node)
+{
+	struct zblk_comp *comp = hlist_entry(node, struct zblk_comp, node);
+	struct zblk_strm *strm = per_cpu_ptr(comp->stream, cpu);
+	int err;
+
+	mutex_lock(&strm->lock);
+	err = zblk_strm_alloc(comp, strm, cpu);
+	if (err)
+		zblk_strm_free(comp, strm);
+	else
+		atomic_inc(&comp->nr_strms);
+	mutex_unlock(&strm->lock);
+	if (err)
+		pr_err("cannot allocate a %s stream for CPU %u\n",
+		       comp->be->name, cpu);
+	return err;
+}
+
+/**
+ * zblk_cpu_dead() - hotplug teardown: free @cpu's stream of one compressor.
+ * @cpu: the CPU that is dead (or, on removal, each online CPU)
+ * @node: the compressor's &zblk_comp.node
+ *
+ * Waits for a task that took the stream before the CPU went away.
+ *
+ * Context: process context, CPU hotplug lock held; may sleep.
+ * Return: 0.
+ */
+static int zblk_cpu_dead(unsigned int cpu, struct hlist_node *node)
+{
+	struct zblk_comp *comp = hlist_entry(node, struct zblk_comp, node);
+	struct zblk_strm *strm = per_cpu_ptr(comp->stream, cpu);
+
+	mutex_lock(&strm->lock);
+	if (strm->buffer)
+		atomic_dec(&comp->nr_strms);
+	zblk_strm_free(comp, strm);
+	mutex_unlock(&strm->lock);
+	return 0;
+}
+
+int zblk_comp_init(void)
+{
+	int ret;
+
+	ret = cpuhp_setup_state_multi(CPUHP_BP_PREPARE_DYN, "block/zblk:prepare",
+				      zblk_cpu_prepare, zblk_cpu_dead);
+	if (ret < 0)
+		return ret;
+	zblk_cpuhp_state = ret;
+	return 0;
+}
+
+void zblk_comp_exit(void)
+{
+	cpuhp_remove_multi_state(zblk_cpuhp_state);
+}
+
+/**
+ * zblk_comp_free() - free a compressor whose streams are all torn down.
+ * @comp: the compressor
+ *
+ * Context: process context.
+ */
+static void zblk_comp_free(struct zblk_comp *comp)
 {
 	int cpu;
 
-	if (IS_ERR_OR_NULL(comp))
-		return;
 	if (comp->stream) {
 		for_each_possible_cpu(cpu)
-			zblk_strm_free(comp, per_cpu_ptr(comp->stream, cpu));
+			mutex_destroy(&per_cpu_ptr(comp->stream, cpu)->lock);
 		free_percpu(comp->stream);
 	}
 	kfree(comp);
+}
+
+void zblk_comp_destroy(struct zblk_comp *comp)
+{
+	if (IS_ERR_OR_NULL(comp))
+		return;
+	/* Runs zblk_cpu_dead() for every CPU whose stream is set up. */
+	cpuhp_state_remove_instance(zblk_cpuhp_state, &comp->node);
+	WARN_ON_ONCE(atomic_read(&comp->nr_strms));
+	zblk_comp_free(comp);
 }
 
 struct zblk_comp *zblk_comp_create(const struct zblk_backend *be, int level,
@@ -175,22 +274,22 @@ struct zblk_comp *zblk_comp_create(const struct zblk_backend *be, int level,
 	comp->be = be;
 	comp->level = level == ZBLK_LEVEL_DEFAULT ? be->default_level : level;
 	comp->unit_size = unit_size;
+	comp->strm_size = be->ctx_size(comp->level, unit_size) + 4 * unit_size;
+	atomic_set(&comp->nr_strms, 0);
 	comp->stream = alloc_percpu(struct zblk_strm);
 	if (!comp->stream) {
 		err = -ENOMEM;
 		goto fail;
 	}
-	for_each_possible_cpu(cpu) {
-		err = zblk_strm_alloc(comp, per_cpu_ptr(comp->stream, cpu), cpu);
-		if (err)
-			goto fail;
-		cond_resched();
-	}
-	comp->mem = num_possible_cpus() *
-		    (be->ctx_size(comp->level, unit_size) + 4 * unit_size);
+	for_each_possible_cpu(cpu)
+		mutex_init(&per_cpu_ptr(comp->stream, cpu)->lock);
+	/* Runs zblk_cpu_prepare() for every online CPU, undone on failure. */
+	err = cpuhp_state_add_instance(zblk_cpuhp_state, &comp->node);
+	if (err)
+		goto fail;
 	return comp;
 fail:
-	zblk_comp_destroy(comp);
+	zblk_comp_free(comp);
 	pr_err("cannot allocate %s streams for %u-byte units: %d\n",
 	       be->name, unit_size, err);
 	return ERR_PTR(err);
@@ -198,14 +297,22 @@ fail:
 
 struct zblk_strm *zblk_strm_get(struct zblk_comp *comp)
 {
-	/*
-	 * Migrating between raw_cpu_ptr() and mutex_lock() is harmless: every
-	 * stream lives as long as @comp and the mutex makes it exclusive.
-	 */
-	struct zblk_strm *strm = raw_cpu_ptr(comp->stream);
+	struct zblk_strm *strm;
 
-	mutex_lock(&strm->lock);
-	return strm;
+	/*
+	 * Migrating between raw_cpu_ptr() and mutex_lock() is harmless: the
+	 * mutex makes the stream exclusive. If the CPU went offline meanwhile,
+	 * zblk_cpu_dead() emptied its stream: try the CPU we are on now, whose
+	 * stream is set up for as long as it is online.
+	 */
+	for (;;) {
+		strm = raw_cpu_ptr(comp->stream);
+		mutex_lock(&strm->lock);
+		if (likely(strm->buffer))
+			return strm;
+		mutex_unlock(&strm->lock);
+		cond_resched();
+	}
 }
 
 void zblk_strm_put(struct zblk_comp *comp, struct zblk_strm *strm)
@@ -250,5 +357,10 @@ int zblk_comp_level(struct zblk_comp *comp)
 
 size_t zblk_comp_mem(struct zblk_comp *comp)
 {
-	return comp->mem;
+	return atomic_read(&comp->nr_strms) * comp->strm_size;
+}
+
+unsigned int zblk_comp_nr_streams(struct zblk_comp *comp)
+{
+	return atomic_read(&comp->nr_strms);
 }

@@ -5,7 +5,8 @@
  * Each algorithm is a const struct zblk_backend in its own backend_<alg>.c
  * calling the kernel's library directly (lz4, lz4hc, zstd). A zblk_comp is
  * one device's compressor: the chosen backend, its level, and one stream per
- * possible CPU. A stream holds the backend's working memory and a buffer of
+ * online CPU (CPU hotplug sets them up and frees them). A stream holds the
+ * backend's working memory and a buffer of
  * 2 * unit_size bytes for compressed output; its mutex makes it exclusive, so
  * a caller may sleep while it holds a stream. Memory allocated while holding a
  * stream must not recurse into block I/O (GFP_NOIO): reclaim writing swap back
@@ -107,13 +108,29 @@ ssize_t zblk_comp_show(const char *selected, char *buf);
 int zblk_comp_check_level(const struct zblk_backend *be, int level);
 
 /**
- * zblk_comp_create() - create a compressor with one stream per possible CPU.
+ * zblk_comp_init() - register the CPU hotplug state streams follow.
+ *
+ * Context: module init, process context.
+ * Return: 0 or a negative errno.
+ */
+int zblk_comp_init(void);
+
+/**
+ * zblk_comp_exit() - unregister it; every compressor must be destroyed.
+ *
+ * Context: module exit, process context.
+ */
+void zblk_comp_exit(void);
+
+/**
+ * zblk_comp_create() - create a compressor with one stream per online CPU.
  * @be: the backend
  * @level: ZBLK_LEVEL_DEFAULT or a level zblk_comp_check_level() accepted
  * @unit_size: bytes per unit, a power of two from 4096 to 65536
  *
- * Streams are allocated for every possible CPU up front, so CPU hotplug
- * needs no callbacks; zblk_comp_mem() tells what they cost.
+ * Streams are set up for the CPUs online now, and then for each CPU that
+ * comes online (freed when it goes offline); zblk_comp_mem() tells what they
+ * cost. Needs zblk_comp_init().
  *
  * Context: process context, may sleep.
  * Return: the compressor or an ERR_PTR() (-EINVAL, -ENOMEM).
@@ -201,12 +218,22 @@ const char *zblk_comp_name(struct zblk_comp *comp);
 int zblk_comp_level(struct zblk_comp *comp);
 
 /**
- * zblk_comp_mem() - memory held by the compressor's streams.
+ * zblk_comp_mem() - memory held by the compressor's streams now.
  * @comp: the compressor
  *
  * Context: any context.
- * Return: bytes allocated for all streams (working memory and buffers).
+ * Return: bytes allocated for the streams that are set up (working memory
+ * and buffers).
  */
 size_t zblk_comp_mem(struct zblk_comp *comp);
+
+/**
+ * zblk_comp_nr_streams() - how many streams are set up (online CPUs).
+ * @comp: the compressor
+ *
+ * Context: any context.
+ * Return: the number of streams.
+ */
+unsigned int zblk_comp_nr_streams(struct zblk_comp *comp);
 
 #endif /* ZBLK_COMP_H */

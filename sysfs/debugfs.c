@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * debugfs.c - /sys/kernel/debug/zblk/zblkN/classes: one row per allocator
- * type, in the spirit of zsmalloc's "classes" file, plus a total row.
+ * type, in the spirit of zsmalloc's "classes" file, plus a total row; and
+ * zblkN/streams: the compression streams set up and their memory.
  *
  * Locks: the show function takes the device's init_lock for reading (the
  * pool exists only while initialised); zba_type_stats() takes each type's
@@ -72,6 +73,21 @@ static int zblk_classes_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(zblk_classes);
 
+/*
+ * "streams": the compression streams set up now (one per online CPU) and the
+ * memory they hold; nothing before disksize is set.
+ */
+static int zblk_streams_show(struct seq_file *m, void *unused)
+{
+	unsigned int nr;
+	size_t bytes;
+
+	if (!zblk_get_streams(m->private, &nr, &bytes))
+		seq_printf(m, "streams: %u\nbytes: %zu\n", nr, bytes);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(zblk_streams);
+
 /**
  * zblk_debugfs_init() - create /sys/kernel/debug/zblk.
  *
@@ -94,7 +110,7 @@ void zblk_debugfs_exit(void)
 }
 
 /**
- * zblk_debugfs_add() - create zblkN/classes for a new device.
+ * zblk_debugfs_add() - create zblkN/classes and zblkN/streams for a new device.
  * @z: the device
  *
  * Context: process context.
@@ -105,6 +121,8 @@ void zblk_debugfs_add(struct zblk *z)
 					    zblk_debugfs_root);
 	debugfs_create_file("classes", 0444, z->debugfs_dir, z,
 			    &zblk_classes_fops);
+	debugfs_create_file("streams", 0444, z->debugfs_dir, z,
+			    &zblk_streams_fops);
 }
 
 /**

@@ -378,6 +378,29 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 }
 
 /**
+ * zblk_get_streams() - the device's compression streams now.
+ * @z: the device
+ * @nr: set to the number of streams (one per online CPU)
+ * @bytes: set to the memory they hold
+ *
+ * Context: process context; takes init_lock for reading.
+ * Return: 0, or -ENODEV when the device has no disksize (no streams).
+ */
+int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes)
+{
+	int ret = -ENODEV;
+
+	down_read(&z->init_lock);
+	if (zblk_init_done(z)) {
+		*nr = zblk_comp_nr_streams(z->comp);
+		*bytes = zblk_comp_mem(z->comp);
+		ret = 0;
+	}
+	up_read(&z->init_lock);
+	return ret;
+}
+
+/**
  * zblk_add() - create one uninitialised device.
  *
  * Context: process context, may sleep; takes zblk_index_mutex.
@@ -517,6 +540,11 @@ static int __init zblk_init(void)
 		pr_err("cannot register a block major\n");
 		return -EBUSY;
 	}
+	ret = zblk_comp_init();
+	if (ret) {
+		pr_err("cannot register the CPU hotplug state for streams: %d\n", ret);
+		goto out_blkdev;
+	}
 	zblk_debugfs_init();
 	ret = zblk_sysfs_init();
 	if (ret) {
@@ -537,6 +565,8 @@ out_devices:
 	zblk_destroy_devices();
 out_debugfs:
 	zblk_debugfs_exit();
+	zblk_comp_exit();
+out_blkdev:
 	unregister_blkdev(zblk_major, "zblk");
 	return ret;
 }
@@ -547,6 +577,7 @@ static void __exit zblk_exit(void)
 	zblk_sysfs_exit();
 	zblk_destroy_devices();
 	zblk_debugfs_exit();
+	zblk_comp_exit();
 	unregister_blkdev(zblk_major, "zblk");
 }
 

@@ -162,6 +162,7 @@ int zblk_set_level(struct zblk *z, const char *algo, int level);
 void zblk_set_mem_limit(struct zblk *z, u64 bytes);
 int zblk_reset_mem_used_max(struct zblk *z);
 void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st);
+int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes);
 int zblk_add(void);
 int zblk_remove_id(int id);
 
