@@ -12,7 +12,8 @@
 #                            corpus is missing or not .zst
 #   zblk_test_opts SCRIPT    the options of SCRIPT's "# guest-run:" header
 #                            (first 15 lines), one per line, @CORPUS@
-#                            replaced by the corpus and its decompressed copy;
+#                            replaced by the corpus and its decompressed copy,
+#                            a relative --file path taken from the tree's top;
 #                            fails with a message when the header wants the
 #                            corpus and it is missing
 
@@ -42,7 +43,7 @@ zblk_corpus_raw() {
 }
 
 zblk_test_opts() {
-	local hdr c raw o
+	local hdr c raw o prev=""
 	hdr=$(sed -n '1,15s/^# guest-run:[[:space:]]*//p' "$1" | head -n1)
 	[ -n "$hdr" ] || return 0
 	if [[ $hdr == *@CORPUS@* ]]; then
@@ -57,8 +58,12 @@ zblk_test_opts() {
 		if [ "$o" = @CORPUS@ ]; then
 			echo "$c"
 			[ -z "$raw" ] || printf -- '--file\n%s\n' "$raw"
+		elif [ "${prev:-}" = --file ] && [[ $o != /* ]]; then
+			# a file of the tree, named from its top
+			echo "$ZBLK_GT_TOP/$o"
 		else
 			echo "$o"
 		fi
+		prev=$o
 	done
 }
