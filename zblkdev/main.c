@@ -586,3 +586,4 @@ module_exit(zblk_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Compressed RAM block device with a slot-per-block allocator");
+MODULE_VERSION(ZBLK_VERSION);

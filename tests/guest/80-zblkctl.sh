@@ -19,6 +19,7 @@ zc() { bash /tmp/zc/zblkctl "$@"; }
 zb_step "--version and no devices listed before setup"
 check_eq "zblkctl from zblk $(cat /tmp/VERSION)" "$(zc --version)" "--version"
 zb_load num_devices=1
+check_eq "$(cat /tmp/VERSION)" "$(cat /sys/module/zblk/version)" "the module's version (modinfo)"
 check_eq "" "$(zc)" "listing with no device set up"
 
 zb_step "--find --size --algorithm --unit-size"
