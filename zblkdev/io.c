@@ -556,6 +556,7 @@ void zblk_submit_bio(struct bio *bio)
 {
 	struct zblk *z = bio->bi_bdev->bd_disk->private_data;
 	blk_status_t status = BLK_STS_OK;
+	unsigned long start;
 
 	switch (bio_op(bio)) {
 	case REQ_OP_READ:
@@ -568,11 +569,14 @@ void zblk_submit_bio(struct bio *bio)
 			status = BLK_STS_IOERR;
 			break;
 		}
+		/* /proc/diskstats and iostat see every bio, as with zram. */
+		start = bio_start_io_acct(bio);
 		if (bio_op(bio) == REQ_OP_DISCARD ||
 		    bio_op(bio) == REQ_OP_WRITE_ZEROES)
 			status = zblk_discard(z, bio);
 		else
 			status = zblk_rw(z, bio, true);
+		bio_end_io_acct(bio, start);
 		break;
 	case REQ_OP_FLUSH:
 		break;

@@ -164,14 +164,22 @@ static inline int zblk_compat_rw_page(struct block_device *bdev,
 				      sector_t sector, struct page *page,
 				      enum req_op op)
 {
+	unsigned long start = jiffies;
 	int ret;
 
 	if (PageTransHuge(page))
 		return -EOPNOTSUPP;
 	ret = zblk_rw_page(bdev->bd_disk->private_data, sector, page,
 			   op_is_write(op));
-	if (!ret)
+	if (!ret) {
+		/*
+		 * Accounted once it succeeded (from when it started): a
+		 * failed page is retried with a bio, which is accounted.
+		 */
+		bdev_end_io_acct(bdev, op,
+				 bdev_start_io_acct(bdev, PAGE_SECTORS, op, start));
 		page_endio(page, op_is_write(op), 0);
+	}
 	return ret;
 }
 
