@@ -306,13 +306,17 @@ phase_tput() {
 }
 
 phase_frag() {
+	# FRAG_SIZE bytes per device (default: the corpus, SIZE)
+	FSIZE=${FRAG_SIZE:-$SIZE}
+	[ "$FSIZE" -gt 0 ] && [ "$FSIZE" -le "$SIZE" ] || FSIZE=$SIZE
+	FSIZE=$((FSIZE / 16384 * 16384))
 	fr=0
 	for unit in $FRAG_UNITS; do
 	for d in $(rotate $fr "$DEVICES"); do
 		case "$d" in brd:*) continue ;; esac
 		n=$(node_of "$d" "$DEVICES")
 		step "frag $d: fill, discard ${FRAG_FRACTION} of the $unit-byte blocks, compact"
-		if setup "$d" "$n" "$SIZE"; then
+		if setup "$d" "$n" "$FSIZE"; then
 			run_load fill $LOPT --dev /dev/$n; fill=$load
 			m0=$(mm_stat $n)
 			run_load discard --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; disc=$load
@@ -327,7 +331,7 @@ phase_frag() {
 			fi
 			m2=$(mm_stat $n)
 			run_load verify $LOPT --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; ver=$load
-			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"discard_unit\":$unit,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
+			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$FSIZE,\"discard_unit\":$unit,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
 			teardown "$d" "$n"
 		fi
 		stepped
