@@ -310,16 +310,17 @@ phase_frag() {
 	FSIZE=${FRAG_SIZE:-$SIZE}
 	[ "$FSIZE" -gt 0 ] && [ "$FSIZE" -le "$SIZE" ] || FSIZE=$SIZE
 	FSIZE=$((FSIZE / 16384 * 16384))
+	# (setup() sets $unit: busybox sh functions share their variables)
 	fr=0
-	for unit in $FRAG_UNITS; do
+	for du in $FRAG_UNITS; do
 	for d in $(rotate $fr "$DEVICES"); do
 		case "$d" in brd:*) continue ;; esac
 		n=$(node_of "$d" "$DEVICES")
-		step "frag $d: fill, discard ${FRAG_FRACTION} of the $unit-byte blocks, compact"
+		step "frag $d: fill, discard ${FRAG_FRACTION} of the $du-byte blocks, compact"
 		if setup "$d" "$n" "$FSIZE"; then
 			run_load fill $LOPT --dev /dev/$n; fill=$load
 			m0=$(mm_stat $n)
-			run_load discard --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; disc=$load
+			run_load discard --dev /dev/$n --unit "$du" --fraction "$FRAG_FRACTION"; disc=$load
 			m1=$(mm_stat $n)
 			compact=missing
 			if [ -e /sys/block/$n/compact ]; then
@@ -330,8 +331,8 @@ phase_frag() {
 				fi
 			fi
 			m2=$(mm_stat $n)
-			run_load verify $LOPT --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; ver=$load
-			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$FSIZE,\"discard_unit\":$unit,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
+			run_load verify $LOPT --dev /dev/$n --unit "$du" --fraction "$FRAG_FRACTION"; ver=$load
+			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$FSIZE,\"discard_unit\":$du,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
 			teardown "$d" "$n"
 		fi
 		stepped
