@@ -618,11 +618,11 @@ static int run_io_one(int verify_mode, unsigned int rep)
 	secs = (double)(t1 - t0) / 1e9;
 	printf("{\"mode\":\"%s\",\"seq\":%u,\"dev\":\"%s\",\"label\":\"%s\",\"rep\":%u,"
 	       "\"rw\":\"%s\",\"bs\":%u,\"jobs\":%u,\"size\":%" PRIu64
-	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"secs\":%.4f,"
-	       "\"bytes\":%" PRIu64,
+	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"oseed\":%" PRIu64
+	       ",\"secs\":%.4f,\"bytes\":%" PRIu64,
 	       o.mode, sync_seq, o.dev, o.label ? o.label : "", rep,
 	       rw_names[o.rw], o.bs, o.jobs, dev_size,
-	       corpus_pages, o.seed, secs, all[2].count * o.bs);
+	       corpus_pages, o.seed, o.oseed, secs, all[2].count * o.bs);
 	json_hist("", &all[2], secs, o.bs);
 	if (o.rw == RW_RANDRW) {
 		json_hist("r_", &all[0], secs, o.bs);
