@@ -51,6 +51,7 @@ FRAG_FRACTION=${FRAG_FRACTION:-0.5}
 FRAG_UNITS=${FRAG_UNITS:-"4096 16384"}
 # swap variant with 16 KiB mTHP for anonymous memory (empty: none)
 SWAP_MTHP_DEVICES=${SWAP_MTHP_DEVICES-}
+SWAP_MTHP_LIMIT_MB=${SWAP_MTHP_LIMIT_MB:-$SWAP_LIMIT_MB}
 PHASES=${PHASES:-"density tput frag"}
 
 err() { echo "@@E $*"; }
@@ -360,7 +361,7 @@ swap_one() {
 	n=$(node_of "$d" "$SWAP_DEVICES $SWAP_MTHP_DEVICES")
 	thp="" mthp=/sys/kernel/mm/transparent_hugepage/hugepages-16kB
 	[ -n "$variant" ] && thp=--thp
-	step "swap${variant:+ $variant} rep=$r $d: working set $((ws / 1048576)) MiB in $SWAP_LIMIT_MB MiB"
+	step "swap${variant:+ $variant} rep=$r $d: working set $((ws / 1048576)) MiB in $((limit / 1048576)) MiB"
 	if setup "$d" "$n" $((ws + ws / 2)) && mkswap /dev/$n >/dev/null 2>/tmp/wr.err &&
 	   swapon /dev/$n 2>>/tmp/wr.err; then
 		ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
@@ -385,7 +386,7 @@ swap_one() {
 		so1=$(cat $mthp/stats/swpout 2>/dev/null || echo 0)
 		sf1=$(cat $mthp/stats/swpout_fallback 2>/dev/null || echo 0)
 		mx=$(cat /sys/block/$n/mem_used_max 2>/dev/null || awk '{print $5}' /sys/block/$n/mm_stat)
-		echo "@@R {\"phase\":\"swap\",\"variant\":\"$variant\",$(spec_json $d),\"node\":\"$n\",\"rep\":$r,\"limit\":$((SWAP_LIMIT_MB * 1048576)),\"ws\":$ws,\"rc\":$rc,\"oom_kills\":$((ev1 - ev0)),\"mthp16k_swpout\":$((so1 - so0)),\"mthp16k_swpout_fallback\":$((sf1 - sf0)),\"mem_used_max\":${mx:-0},\"load\":$load}"
+		echo "@@R {\"phase\":\"swap\",\"variant\":\"$variant\",$(spec_json $d),\"node\":\"$n\",\"rep\":$r,\"limit\":$limit,\"ws\":$ws,\"rc\":$rc,\"oom_kills\":$((ev1 - ev0)),\"mthp16k_swpout\":$((so1 - so0)),\"mthp16k_swpout_fallback\":$((sf1 - sf0)),\"mem_used_max\":${mx:-0},\"load\":$load}"
 		swapoff /dev/$n || err "swapoff /dev/$n failed"
 	else
 		err "swap${variant:+ $variant} $d: cannot set up /dev/$n as swap: $(cat /tmp/wr.err)"
@@ -395,8 +396,9 @@ swap_one() {
 }
 
 phase_swap() {
-	ws=$((SWAP_LIMIT_MB * SWAP_FACTOR * 1048576))
-	info swap_limit_bytes $((SWAP_LIMIT_MB * 1048576))
+	limit=$((SWAP_LIMIT_MB * 1048576))
+	ws=$((limit * SWAP_FACTOR))
+	info swap_limit_bytes $limit
 	info swap_ws_bytes $ws
 	swap_cgroup || return
 	# page-cluster 0 as zram users set it; the devices are synchronous
@@ -423,6 +425,10 @@ phase_swap() {
 	fi
 	old=$(sed 's/.*\[\(.*\)\].*/\1/' $f)
 	wr always $f || return
+	# its own cgroup limit (a shorter run where the time is short)
+	limit=$((SWAP_MTHP_LIMIT_MB * 1048576))
+	ws=$((limit * SWAP_FACTOR))
+	wr $limit $cg/bench/memory.max || return
 	info swap_mthp16k_enabled "\"$(cat $f)\""
 	r=1
 	while [ $r -le "$SWAP_REPS" ]; do
