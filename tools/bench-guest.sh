@@ -46,6 +46,12 @@ SWAP_LIMIT_MB=${SWAP_LIMIT_MB:-96}
 SWAP_FACTOR=${SWAP_FACTOR:-3}
 SWAP_STRIDE=${SWAP_STRIDE:-5}
 FRAG_FRACTION=${FRAG_FRACTION:-0.5}
+# discard sets of the fragmentation phase: every device gets each (4 KiB:
+# what swap frees; 16 KiB: whole units of 16K-unit devices)
+FRAG_UNITS=${FRAG_UNITS:-"4096 16384"}
+# swap variant with 16 KiB mTHP for anonymous memory (empty: none)
+SWAP_MTHP_DEVICES=${SWAP_MTHP_DEVICES-}
+SWAP_MTHP_LIMIT_MB=${SWAP_MTHP_LIMIT_MB:-$SWAP_LIMIT_MB}
 PHASES=${PHASES:-"density tput frag"}
 
 err() { echo "@@E $*"; }
@@ -54,6 +60,7 @@ info() { echo "@@I $1 $2"; }
 # ---- settings and corpus ----------------------------------------------------
 
 info kernel "$(uname -r)"
+info cmdline "\"$(sed 's/\\/\\\\/g; s/"/\\"/g' /proc/cmdline)\""
 info cpus "$(grep -c ^processor /proc/cpuinfo)"
 info mem_kb "$(awk '/^MemTotal/ {print $2}' /proc/meminfo)"
 info cpu_model "\"$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)\""
@@ -87,8 +94,10 @@ count_kind() { # KIND LIST -> how many devices of KIND
 	echo $c
 }
 nzblk=$(count_kind zblk "$DEVICES") nzram=$(count_kind zram "$DEVICES")
-[ "$(count_kind zblk "$SWAP_DEVICES")" -gt $nzblk ] && nzblk=$(count_kind zblk "$SWAP_DEVICES")
-[ "$(count_kind zram "$SWAP_DEVICES")" -gt $nzram ] && nzram=$(count_kind zram "$SWAP_DEVICES")
+[ "$(count_kind zblk "$SWAP_DEVICES $SWAP_MTHP_DEVICES")" -gt $nzblk ] &&
+	nzblk=$(count_kind zblk "$SWAP_DEVICES $SWAP_MTHP_DEVICES")
+[ "$(count_kind zram "$SWAP_DEVICES $SWAP_MTHP_DEVICES")" -gt $nzram ] &&
+	nzram=$(count_kind zram "$SWAP_DEVICES $SWAP_MTHP_DEVICES")
 node_of() { # SPEC LIST -> sysfs name (zblkN, zramN, ram0)
 	spec=$1 kind=${1%%:*} n=0
 	[ "$kind" = brd ] && { echo ram0; return; }
@@ -163,6 +172,39 @@ teardown() { # SPEC NODE
 	esac
 }
 
+# mem_json: what the system has free, after dropping the caches, as JSON:
+# MemFree, the free pages parked on per-CPU lists (/proc/zoneinfo "count:",
+# which MemFree leaves out), Slab, and the zblk/zsmalloc slab caches
+# (/proc/slabinfo, bytes of their slabs; -1 when unreadable)
+mem_json() {
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	si=/proc/slabinfo
+	[ -r $si ] || si=/dev/null
+	awk -v si=$si '
+	FILENAME == "/proc/meminfo" && $1 == "MemFree:" { mf = $2 }
+	FILENAME == "/proc/meminfo" && $1 == "Slab:" { sl = $2 }
+	FILENAME == "/proc/zoneinfo" && $1 == "count:" { pcp += $2 }
+	FILENAME == si && si != "/dev/null" && ($1 ~ /zblk|^zs_|^zspage|zsmalloc/) && NF >= 15 {
+		zs += $15 * $6 * 4096; n = n sep "\"" $1 "\":" ($15 * $6 * 4096); sep = "," }
+	END {
+		if (si == "/dev/null") zs = -1
+		printf "{\"memfree_kb\":%d,\"pcp_pages\":%d,\"slab_kb\":%d,\"zslab_bytes\":%d,\"zslab\":{%s}}", mf, pcp, sl, zs, n
+	}' /proc/meminfo /proc/zoneinfo $si
+}
+
+# rotate K LIST: LIST rotated left by K (mod its length)
+rotate() {
+	n=0; for x in $2; do n=$((n + 1)); done
+	[ $n -gt 0 ] || return 0
+	k=$(($1 % n)) i=0 a="" b=""
+	for x in $2; do
+		if [ $i -lt $k ]; then b="$b $x"; else a="$a $x"; fi
+		i=$((i + 1))
+	done
+	echo $a $b
+}
+
 spec_json() { # SPEC -> "device":...,"unit":...,"algo":...
 	kind=${1%%:*} rest=${1#*:}
 	echo "\"device\":\"$kind\",\"unit\":${rest%%:*},\"algo\":\"${rest#*:}\""
@@ -192,8 +234,9 @@ for p in $PHASES; do
 	case "$p" in
 	density) total=$((total + ndev)) ;;
 	tput) total=$((total + (nwl * njobs + nbig) * REPS * ndev)) ;;
-	frag) total=$((total + ncompr)) ;;
-	swap) total=$((total + nswapdev * SWAP_REPS)) ;;
+	frag) for u in $FRAG_UNITS; do total=$((total + ncompr)); done ;;
+	swap) total=$((total + nswapdev * SWAP_REPS))
+		for d in $SWAP_MTHP_DEVICES; do total=$((total + SWAP_REPS)); done ;;
 	esac
 done
 done_steps=0
@@ -208,10 +251,14 @@ phase_density() {
 	for d in $DEVICES; do
 		n=$(node_of "$d" "$DEVICES")
 		step "density $d: fill + verify"
+		# the memory the system lost: before the setup, after the fill
+		mem0=$(mem_json)
 		if setup "$d" "$n" "$SIZE"; then
 			run_load fill $LOPT --dev /dev/$n; fill=$load; frc=$?
+			mem1=$(mem_json)
+			mm=$(mm_stat $n)
 			run_load verify $LOPT --dev /dev/$n; ver=$load; vrc=$?
-			echo "@@R {\"phase\":\"density\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"mm_stat\":\"$(mm_stat $n)\",\"fill\":$fill,\"verify\":$ver}"
+			echo "@@R {\"phase\":\"density\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"mm_stat\":\"$mm\",\"mem_before\":$mem0,\"mem_after\":$mem1,\"fill\":$fill,\"verify\":$ver}"
 			[ $frc = 0 ] && [ $vrc = 0 ] && ok_devices="$ok_devices $d"
 		fi
 		stepped
@@ -242,7 +289,7 @@ phase_tput() {
 			# the VM's CPU time (@@S marks the start)
 			seen=0
 			{ $L io $LOPT $devargs --rw $w --bs $bs --jobs $j --runtime "$RUNTIME" \
-				--reps "$REPS" $SYNC --seed 0 2>/tmp/load.err
+				--reps "$REPS" $SYNC --seed 0 --oseed 0 --verify 2>/tmp/load.err
 			  echo $? >/tmp/load.rc; } |
 			while read -r line; do
 				case "$line" in
@@ -260,15 +307,21 @@ phase_tput() {
 }
 
 phase_frag() {
-	for d in $DEVICES; do
+	# FRAG_SIZE bytes per device (default: the corpus, SIZE)
+	FSIZE=${FRAG_SIZE:-$SIZE}
+	[ "$FSIZE" -gt 0 ] && [ "$FSIZE" -le "$SIZE" ] || FSIZE=$SIZE
+	FSIZE=$((FSIZE / 16384 * 16384))
+	# (setup() sets $unit: busybox sh functions share their variables)
+	fr=0
+	for du in $FRAG_UNITS; do
+	for d in $(rotate $fr "$DEVICES"); do
 		case "$d" in brd:*) continue ;; esac
 		n=$(node_of "$d" "$DEVICES")
-		unit=${d#*:}; unit=${unit%%:*}
-		step "frag $d: fill, discard ${FRAG_FRACTION}, compact"
-		if setup "$d" "$n" "$SIZE"; then
+		step "frag $d: fill, discard ${FRAG_FRACTION} of the $du-byte blocks, compact"
+		if setup "$d" "$n" "$FSIZE"; then
 			run_load fill $LOPT --dev /dev/$n; fill=$load
 			m0=$(mm_stat $n)
-			run_load discard --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; disc=$load
+			run_load discard --dev /dev/$n --unit "$du" --fraction "$FRAG_FRACTION"; disc=$load
 			m1=$(mm_stat $n)
 			compact=missing
 			if [ -e /sys/block/$n/compact ]; then
@@ -279,11 +332,13 @@ phase_frag() {
 				fi
 			fi
 			m2=$(mm_stat $n)
-			run_load verify $LOPT --dev /dev/$n --unit "$unit" --fraction "$FRAG_FRACTION"; ver=$load
-			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
+			run_load verify $LOPT --dev /dev/$n --unit "$du" --fraction "$FRAG_FRACTION"; ver=$load
+			echo "@@R {\"phase\":\"frag\",$(spec_json $d),\"node\":\"$n\",\"size\":$FSIZE,\"discard_unit\":$du,\"fraction\":$FRAG_FRACTION,\"compact\":\"$compact\",\"mm_full\":\"$m0\",\"mm_discarded\":\"$m1\",\"mm_compacted\":\"$m2\",\"fill\":$fill,\"discard\":$disc,\"verify\":$ver}"
 			teardown "$d" "$n"
 		fi
 		stepped
+	done
+	fr=$((fr + 1))
 	done
 }
 
@@ -300,49 +355,89 @@ swap_cgroup() {
 	cgroup_ready=1
 }
 
+# swap_one SPEC REP VARIANT: one swap run (VARIANT "" or mthp16k)
+swap_one() {
+	d=$1 r=$2 variant=$3
+	n=$(node_of "$d" "$SWAP_DEVICES $SWAP_MTHP_DEVICES")
+	thp="" mthp=/sys/kernel/mm/transparent_hugepage/hugepages-16kB
+	[ -n "$variant" ] && thp=--thp
+	step "swap${variant:+ $variant} rep=$r $d: working set $((ws / 1048576)) MiB in $((limit / 1048576)) MiB"
+	if setup "$d" "$n" $((ws + ws / 2)) && mkswap /dev/$n >/dev/null 2>/tmp/wr.err &&
+	   swapon /dev/$n 2>>/tmp/wr.err; then
+		ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
+		so0=$(cat $mthp/stats/swpout 2>/dev/null || echo 0)
+		sf0=$(cat $mthp/stats/swpout_fallback 2>/dev/null || echo 0)
+		# marks between passes (@@M) let the host sample the
+		# VM's CPU time per pass
+		{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws $thp $SYNC --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
+		  echo $? >/tmp/load.rc; } |
+		while read -r line; do
+			case "$line" in
+			*'"mode":"mark"'*) echo "@@M $line" ;;
+			*) echo "$line" >/tmp/swap.json ;;
+			esac
+		done
+		rc=$(cat /tmp/load.rc)
+		load=$(cat /tmp/swap.json 2>/dev/null)
+		rm -f /tmp/swap.json
+		[ -n "$load" ] || load="{}"
+		[ $rc = 0 ] || err "swap${variant:+ $variant} $d: zblk-load exit $rc: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
+		ev1=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
+		so1=$(cat $mthp/stats/swpout 2>/dev/null || echo 0)
+		sf1=$(cat $mthp/stats/swpout_fallback 2>/dev/null || echo 0)
+		mx=$(cat /sys/block/$n/mem_used_max 2>/dev/null || awk '{print $5}' /sys/block/$n/mm_stat)
+		echo "@@R {\"phase\":\"swap\",\"variant\":\"$variant\",$(spec_json $d),\"node\":\"$n\",\"rep\":$r,\"limit\":$limit,\"ws\":$ws,\"rc\":$rc,\"oom_kills\":$((ev1 - ev0)),\"mthp16k_swpout\":$((so1 - so0)),\"mthp16k_swpout_fallback\":$((sf1 - sf0)),\"mem_used_max\":${mx:-0},\"load\":$load}"
+		swapoff /dev/$n || err "swapoff /dev/$n failed"
+	else
+		err "swap${variant:+ $variant} $d: cannot set up /dev/$n as swap: $(cat /tmp/wr.err)"
+	fi
+	teardown "$d" "$n"
+	stepped
+}
+
 phase_swap() {
-	ws=$((SWAP_LIMIT_MB * SWAP_FACTOR * 1048576))
-	info swap_limit_bytes $((SWAP_LIMIT_MB * 1048576))
+	limit=$((SWAP_LIMIT_MB * 1048576))
+	ws=$((limit * SWAP_FACTOR))
+	info swap_limit_bytes $limit
 	info swap_ws_bytes $ws
 	swap_cgroup || return
 	# page-cluster 0 as zram users set it; the devices are synchronous
 	# anyway, so swap-in does not read ahead on them
 	echo 0 >/proc/sys/vm/page-cluster
+	# the device order rotates each repetition
 	r=1
 	while [ $r -le "$SWAP_REPS" ]; do
-		for d in $SWAP_DEVICES; do
-			n=$(node_of "$d" "$SWAP_DEVICES")
-			step "swap rep=$r $d: working set $((ws / 1048576)) MiB in $SWAP_LIMIT_MB MiB"
-			if setup "$d" "$n" $((ws + ws / 2)) && mkswap /dev/$n >/dev/null 2>/tmp/wr.err &&
-			   swapon /dev/$n 2>>/tmp/wr.err; then
-				ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
-				# marks between passes (@@M) let the host sample the
-				# VM's CPU time per pass
-				{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws $SYNC --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
-				  echo $? >/tmp/load.rc; } |
-				while read -r line; do
-					case "$line" in
-					*'"mode":"mark"'*) echo "@@M $line" ;;
-					*) echo "$line" >/tmp/swap.json ;;
-					esac
-				done
-				rc=$(cat /tmp/load.rc)
-				load=$(cat /tmp/swap.json 2>/dev/null)
-				rm -f /tmp/swap.json
-				[ -n "$load" ] || load="{}"
-				[ $rc = 0 ] || err "swap $d: zblk-load exit $rc: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
-				ev1=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
-				mx=$(cat /sys/block/$n/mem_used_max 2>/dev/null || awk '{print $5}' /sys/block/$n/mm_stat)
-				echo "@@R {\"phase\":\"swap\",$(spec_json $d),\"node\":\"$n\",\"rep\":$r,\"limit\":$((SWAP_LIMIT_MB * 1048576)),\"ws\":$ws,\"rc\":$rc,\"oom_kills\":$((ev1 - ev0)),\"mem_used_max\":${mx:-0},\"load\":$load}"
-				swapoff /dev/$n || err "swapoff /dev/$n failed"
-			else
-				err "swap $d: cannot set up /dev/$n as swap: $(cat /tmp/wr.err)"
-			fi
-			teardown "$d" "$n"
-			stepped
+		for d in $(rotate $((r - 1)) "$SWAP_DEVICES"); do
+			swap_one "$d" $r ""
 		done
 		r=$((r + 1))
 	done
+	[ -n "$SWAP_MTHP_DEVICES" ] || return
+	# the variant with 16 KiB mTHP for anonymous memory
+	f=/sys/kernel/mm/transparent_hugepage/hugepages-16kB/enabled
+	if [ ! -w $f ]; then
+		info swap_mthp_note "\"no $f in kernel $(uname -r): the mTHP swap variant is skipped\""
+		for d in $SWAP_MTHP_DEVICES; do
+			r=1
+			while [ $r -le "$SWAP_REPS" ]; do stepped; r=$((r + 1)); done
+		done
+		return
+	fi
+	old=$(sed 's/.*\[\(.*\)\].*/\1/' $f)
+	wr always $f || return
+	# its own cgroup limit (a shorter run where the time is short)
+	limit=$((SWAP_MTHP_LIMIT_MB * 1048576))
+	ws=$((limit * SWAP_FACTOR))
+	wr $limit $cg/bench/memory.max || return
+	info swap_mthp16k_enabled "\"$(cat $f)\""
+	r=1
+	while [ $r -le "$SWAP_REPS" ]; do
+		for d in $(rotate $((r - 1)) "$SWAP_MTHP_DEVICES"); do
+			swap_one "$d" $r mthp16k
+		done
+		r=$((r + 1))
+	done
+	echo "$old" >$f
 }
 
 load_modules

@@ -95,15 +95,20 @@ static void hist_merge(struct hist *to, const struct hist *from)
 		to->b[i] += from->b[i];
 }
 
-/* Percentile @p (0..100) in microseconds. */
+/* Percentile @p (0..100) in microseconds: nearest rank over the buckets. */
 static double hist_pct_us(const struct hist *h, double p)
 {
 	uint64_t want, seen = 0;
 	unsigned int i;
+	double rank;
 
 	if (!h->count)
 		return 0;
-	want = (uint64_t)((p / 100.0) * (double)h->count);
+	/* nearest rank: the smallest sample with at least p% at or below it */
+	rank = (p / 100.0) * (double)h->count;
+	want = (uint64_t)rank;
+	if ((double)want < rank - 1e-9)
+		want++;		/* ceil */
 	if (want < 1)
 		want = 1;
 	if (want > h->count)
@@ -193,6 +198,8 @@ static struct opts {
 	double fraction;		/* discard fraction; < 0: not given */
 	uint64_t seed;
 	uint64_t dseed;			/* discard selection seed */
+	uint64_t oseed;			/* offset sequence seed (io) */
+	int thp;			/* swap: leave the working set to THP/mTHP */
 	uint64_t ws;			/* swap working set bytes */
 	int verify;
 	int mlock_corpus;
@@ -206,14 +213,22 @@ static struct opts {
 static unsigned char *corpus;
 static uint64_t corpus_pages;
 
+static void *map_anon_thp(size_t len, int thp);
+
 static void *map_anon(size_t len)
+{
+	return map_anon_thp(len, 0);
+}
+
+static void *map_anon_thp(size_t len, int thp)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED)
 		die("mmap %zu bytes: %s", len, strerror(errno));
-	madvise(p, len, MADV_NOHUGEPAGE);
+	if (!thp)
+		madvise(p, len, MADV_NOHUGEPAGE);
 	return p;
 }
 
@@ -568,7 +583,8 @@ static int run_io_one(int verify_mode, unsigned int rep)
 		j->len = i == o.jobs - 1 ? dev_size - j->off : slice;
 		if (!j->len)
 			die("target too small for %u jobs", o.jobs);
-		j->rng = rnd_seed(o.seed * 131 + i, now_ns());
+		/* offsets from a fixed seed: every device sees the same sequence */
+		j->rng = rnd_seed(o.seed * 131 + i, o.oseed * 1000003ULL + rep);
 		j->dmap = dmap;
 		if (posix_memalign((void **)&j->buf, PG, o.bs) ||
 		    posix_memalign((void **)&j->bounce, PG, o.bs))
@@ -602,11 +618,11 @@ static int run_io_one(int verify_mode, unsigned int rep)
 	secs = (double)(t1 - t0) / 1e9;
 	printf("{\"mode\":\"%s\",\"seq\":%u,\"dev\":\"%s\",\"label\":\"%s\",\"rep\":%u,"
 	       "\"rw\":\"%s\",\"bs\":%u,\"jobs\":%u,\"size\":%" PRIu64
-	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"secs\":%.4f,"
-	       "\"bytes\":%" PRIu64,
+	       ",\"corpus_pages\":%" PRIu64 ",\"seed\":%" PRIu64 ",\"oseed\":%" PRIu64
+	       ",\"secs\":%.4f,\"bytes\":%" PRIu64,
 	       o.mode, sync_seq, o.dev, o.label ? o.label : "", rep,
 	       rw_names[o.rw], o.bs, o.jobs, dev_size,
-	       corpus_pages, o.seed, secs, all[2].count * o.bs);
+	       corpus_pages, o.seed, o.oseed, secs, all[2].count * o.bs);
 	json_hist("", &all[2], secs, o.bs);
 	if (o.rw == RW_RANDRW) {
 		json_hist("r_", &all[0], secs, o.bs);
@@ -900,7 +916,7 @@ static int run_swap(void)
 	}
 	if (mlock(order, n * sizeof(*order)))
 		fprintf(stderr, "zblk-load: warning: mlock order: %s\n", strerror(errno));
-	ws = map_anon(n * PG);
+	ws = map_anon_thp(n * PG, o.thp);
 	swap_mark("start");
 	swap_pass(&fill, ws, n, NULL, 1);
 	swap_mark("fill");
@@ -909,8 +925,8 @@ static int run_swap(void)
 	swap_mark("seqread");
 	swap_pass(&rnd_pass, ws, n, order, 0);
 	swap_mark("randread");
-	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64,
-	       n * PG, corpus_pages);
+	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64
+	       ",\"thp\":%s", n * PG, corpus_pages, o.thp ? "true" : "false");
 	json_str("mm_stat_fill", mm_fill);
 	json_file("mm_stat_end", o.mm_stat);
 	pass_json(&fill);
@@ -919,6 +935,50 @@ static int run_swap(void)
 	printf(",\"mismatches\":%" PRIu64 "}\n", seq.mismatches + rnd_pass.mismatches);
 	fflush(stdout);
 	return seq.mismatches + rnd_pass.mismatches ? 1 : 0;
+}
+
+/* ---- selftest ---------------------------------------------------------- */
+
+static int st_fail;
+
+static void st_check(const char *what, double got, double want, double tol)
+{
+	if (got - want > tol || want - got > tol) {
+		fprintf(stderr, "zblk-load: selftest: %s: got %g, want %g\n", what, got, want);
+		st_fail = 1;
+	}
+}
+
+/* Percentiles of known samples (values under 32 ns land in exact buckets). */
+static int run_selftest(void)
+{
+	static struct hist h;
+	uint64_t i;
+
+	memset(&h, 0, sizeof(h));
+	hist_add(&h, 1);
+	hist_add(&h, 2);
+	hist_add(&h, 3);
+	st_check("p50 of {1,2,3} ns", hist_pct_us(&h, 50) * 1000, 2, 1e-9);
+	st_check("p99 of {1,2,3} ns", hist_pct_us(&h, 99) * 1000, 3, 1e-9);
+	st_check("p0 of {1,2,3} ns", hist_pct_us(&h, 0) * 1000, 1, 1e-9);
+	memset(&h, 0, sizeof(h));
+	for (i = 1; i <= 10; i++)
+		hist_add(&h, i);
+	st_check("p50 of 1..10 ns", hist_pct_us(&h, 50) * 1000, 5, 1e-9);
+	st_check("p90 of 1..10 ns", hist_pct_us(&h, 90) * 1000, 9, 1e-9);
+	st_check("p91 of 1..10 ns", hist_pct_us(&h, 91) * 1000, 10, 1e-9);
+	st_check("p100 of 1..10 ns", hist_pct_us(&h, 100) * 1000, 10, 1e-9);
+	/* 1000 samples 1..1000 us: within a bucket's width (~3%) */
+	memset(&h, 0, sizeof(h));
+	for (i = 1; i <= 1000; i++)
+		hist_add(&h, i * 1000);
+	st_check("p50 of 1..1000 us", hist_pct_us(&h, 50), 500, 500 * 0.035);
+	st_check("p99 of 1..1000 us", hist_pct_us(&h, 99), 990, 990 * 0.035);
+	st_check("p99.9 of 1..1000 us", hist_pct_us(&h, 99.9), 999, 999 * 0.035);
+	st_check("mean of 1..1000 us", hist_mean_us(&h), 500.5, 1e-9);
+	printf("{\"mode\":\"selftest\",\"ok\":%s}\n", st_fail ? "false" : "true");
+	return st_fail;
 }
 
 /* ---- main -------------------------------------------------------------- */
@@ -939,6 +999,7 @@ static void usage(FILE *f)
 "  discard  discard a random --fraction of --unit-aligned units, in random order\n"
 "  swap     fill an anonymous working set of --ws bytes with corpus pages,\n"
 "           read it back in order and in random order, verify every page\n"
+"  selftest check the percentile code on known samples (exit 0 if right)\n"
 "\n"
 "Options:\n"
 "  --corpus FILE     decompressed corpus; '-' reads it from stdin\n"
@@ -967,6 +1028,9 @@ static void usage(FILE *f)
 "  --unit N          discard/verify unit in bytes (default 4096)\n"
 "  --fraction F      discard fraction (discard: default 0.5; verify: 0)\n"
 "  --dseed N         discard selection seed (default 1)\n"
+"  --oseed N         io: offset sequence seed (default 0); job j of\n"
+"                    repetition r draws the same offsets on every device\n"
+"  --thp             swap: do not opt the working set out of THP/mTHP\n"
 "  --ws N            swap working set in bytes\n"
 "  --mm-stat PATH    swap mode: include this file (e.g. mm_stat) in the output\n"
 "  -h, --help        this text\n"
@@ -1014,7 +1078,8 @@ int main(int argc, char **argv)
 		{ "verify", 0, 0, 'V' }, { "unit", 1, 0, 'u' }, { "fraction", 1, 0, 'f' },
 		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
 		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' },
-		{ "ack", 1, 0, 'A' }, { "help", 0, 0, 'h' }, { 0 }
+		{ "ack", 1, 0, 'A' }, { "oseed", 1, 0, 'O' }, { "thp", 0, 0, 'T' },
+		{ "help", 0, 0, 'h' }, { 0 }
 	};
 	int c, i, found;
 
@@ -1062,6 +1127,8 @@ int main(int argc, char **argv)
 				die("--fraction must be 0..1");
 			break;
 		case 'D': o.dseed = parse_num(optarg); break;
+		case 'O': o.oseed = parse_num(optarg); break;
+		case 'T': o.thp = 1; break;
 		case 'w': o.ws = parse_size(optarg); break;
 		case 'm': o.mm_stat = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -1094,6 +1161,8 @@ int main(int argc, char **argv)
 		return run_discard();
 	if (!strcmp(o.mode, "swap"))
 		return run_swap();
+	if (!strcmp(o.mode, "selftest"))
+		return run_selftest();
 	fprintf(stderr, "zblk-load: unknown mode '%s' (see --help)\n", o.mode);
 	return 2;
 }
