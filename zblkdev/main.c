@@ -146,6 +146,7 @@ int zblk_set_disksize(struct zblk *z, u64 size)
 			     GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
 	if (!z->table)
 		goto fail;
+	zblk_table_lockdep_init(z->table, units);
 	z->nr_units = units;
 	z->pool = zba_pool_create(z->disk->disk_name, z->unit_size);
 	if (!z->pool)

@@ -21,12 +21,18 @@
  * with the lock held; writers keep the lock bit set in what they store, so
  * a concurrent test_and_set_bit_lock() by a waiter cannot lose an update.
  *
+ * Lockdep sees the bit lock through a lockdep map in each entry (only with
+ * CONFIG_DEBUG_LOCK_ALLOC; all entries share one class), acquired as a mutex
+ * would be: blocking locks and successful try-locks are both recorded, so the
+ * order below is checked on every path.
+ *
  * Lock order: see zblk.h (stream -> entry lock -> allocator locks).
  */
 #ifndef ZBLK_TABLE_H
 #define ZBLK_TABLE_H
 
 #include <linux/bitops.h>
+#include <linux/lockdep.h>
 #include <linux/wait_bit.h>
 #include <linux/sched.h>
 #include "zblkdev/zblk.h"
@@ -50,27 +56,67 @@ static_assert(ZBLK_UNIT_SIZE_MAX <= ZBLK_SIZE_MASK);
  * @handle: allocator handle, fill value (SAME) or 0. Protected by the lock.
  * @flags:  lock bit, SAME/HUGE, discarded blocks, object size. The lock bit
  *	    is atomic; the rest is protected by the lock.
+ * @dep_map: lockdep's view of the lock bit (debug kernels only)
  */
 struct zblk_entry {
 	unsigned long handle;
 	unsigned long flags;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct lockdep_map dep_map;
+#endif
 };
 
+#ifndef CONFIG_DEBUG_LOCK_ALLOC
 static_assert(sizeof(struct zblk_entry) == 2 * sizeof(unsigned long));
+#endif
+
+/**
+ * zblk_table_lockdep_init() - give lockdep a map for each entry's lock.
+ * @table: the table
+ * @n: its number of entries
+ *
+ * A no-op unless CONFIG_DEBUG_LOCK_ALLOC.
+ * Context: process context, before the table is used.
+ */
+static inline void zblk_table_lockdep_init(struct zblk_entry *table,
+					   unsigned long n)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	static struct lock_class_key key;
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		lockdep_init_map(&table[i].dep_map, "zblk->entry_lock", &key, 0);
+		if (!(i & 1023))
+			cond_resched();
+	}
+#endif
+}
 
 static inline void zblk_entry_lock(struct zblk_entry *e)
 {
 	might_sleep();
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	mutex_acquire(&e->dep_map, 0, 0, _RET_IP_);
+#endif
 	wait_on_bit_lock(&e->flags, ZBLK_LOCK_BIT, TASK_UNINTERRUPTIBLE);
 }
 
 static inline bool zblk_entry_trylock(struct zblk_entry *e)
 {
-	return !test_and_set_bit_lock(ZBLK_LOCK_BIT, &e->flags);
+	if (test_and_set_bit_lock(ZBLK_LOCK_BIT, &e->flags))
+		return false;
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	mutex_acquire(&e->dep_map, 0, 1, _RET_IP_);
+#endif
+	return true;
 }
 
 static inline void zblk_entry_unlock(struct zblk_entry *e)
 {
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	mutex_release(&e->dep_map, _RET_IP_);
+#endif
 	clear_and_wake_up_bit(ZBLK_LOCK_BIT, &e->flags);
 }
 
