@@ -271,21 +271,19 @@ static DEVICE_ATTR_RW(unit_size);
 static ssize_t mem_limit_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT);
+	return sysfs_emit(buf, "%llu\n", zblk_get_mem_limit(dev_to_zblk(dev)));
 }
 
 static ssize_t mem_limit_store(struct device *dev, struct device_attribute *attr,
 			       const char *buf, size_t len)
 {
 	u64 limit;
+	int ret;
 
 	if (zblk_parse_size(buf, len, &limit))
 		return -EINVAL;
-	zblk_set_mem_limit(dev_to_zblk(dev), limit);
-	return len;
+	ret = zblk_set_mem_limit(dev_to_zblk(dev), limit);
+	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(mem_limit);
 

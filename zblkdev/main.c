@@ -322,16 +322,42 @@ int zblk_set_level(struct zblk *z, const char *algo, int level)
  * @z: the device
  * @bytes: the limit, rounded up to pages
  *
- * Applies to later writes; stored data stays.
+ * Applies to later writes; stored data stays. The limit is kept in pages
+ * and read back as pages << PAGE_SHIFT, so a limit whose page count would
+ * not read back (above the last whole page below 2^64) is refused rather
+ * than wrapped to 0, which would mean no limit at all.
  * Context: process context; takes init_lock for writing.
+ * Return: 0, or -EINVAL if @bytes rounded up to pages does not fit (nothing
+ *	changed).
  */
-void zblk_set_mem_limit(struct zblk *z, u64 bytes)
+int zblk_set_mem_limit(struct zblk *z, u64 bytes)
 {
-	u64 pages = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE);
+	u64 pages;
 
+	if (bytes > (U64_MAX >> PAGE_SHIFT) << PAGE_SHIFT)
+		return -EINVAL;
+	pages = bytes >> PAGE_SHIFT;
+	if (bytes & ~PAGE_MASK)
+		pages++;
+	if (pages != (unsigned long)pages)
+		return -EINVAL;
+	/* init_lock orders the limit with init and reset, which clear it. */
 	down_write(&z->init_lock);
-	WRITE_ONCE(z->limit_pages, min_t(u64, pages, ULONG_MAX));
+	WRITE_ONCE(z->limit_pages, pages);
 	up_write(&z->init_lock);
+	return 0;
+}
+
+/**
+ * zblk_get_mem_limit() - the limit the device enforces, for mem_limit.
+ * @z: the device
+ *
+ * Context: any; lockless (the limit is one word).
+ * Return: the limit in bytes (a whole number of pages), 0 for none.
+ */
+u64 zblk_get_mem_limit(struct zblk *z)
+{
+	return (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT;
 }
 
 /**
@@ -368,7 +394,7 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 	st->orig_data_size = atomic64_read(&s->units_stored) << z->unit_shift;
 	st->compr_data_size = atomic64_read(&s->compr_data_size);
 	st->mem_used_total = used << PAGE_SHIFT;
-	st->mem_limit = (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT;
+	st->mem_limit = zblk_get_mem_limit(z);
 	st->mem_used_max = (u64)atomic_long_read(&s->max_used_pages) << PAGE_SHIFT;
 	st->same_pages = atomic64_read(&s->same_units);
 	st->pages_compacted = atomic64_read(&s->pages_compacted);
