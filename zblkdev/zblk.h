@@ -52,7 +52,7 @@ struct zblk_entry;
  * @same_units:		units stored as a fill value
  * @huge_units:		units stored raw
  * @huge_units_since:	units ever stored raw since init
- * @pages_compacted:	pages freed by compaction (sysfs and shrinker)
+ * @pages_compacted:	pages compaction's own moves freed (sysfs and shrinker)
  * @failed_reads:	reads that failed (decompression error)
  * @failed_writes:	writes that failed (allocation, mem_limit)
  * @invalid_io:		bios beyond the device or not block aligned
