@@ -10,7 +10,7 @@
  *
  * Lock order (outermost first):
  *   zblk_index_mutex (the device IDR; add/remove)
- *   disk->open_mutex (taken alone, to check openers and set claim)
+ *   disk->open_mutex (taken alone: openers, resetting, removing)
  *   z->init_lock (configuration; init and reset take it for writing)
  * I/O never takes init_lock (see struct zblk); zblkdev/io.c documents the
  * data path's locks.
@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
@@ -76,14 +77,15 @@ bool zblk_init_done(struct zblk *z)
  * zblk_open_disk() - block device open: refused while reset/removal runs.
  * @disk: the disk
  *
- * Context: the block layer holds disk->open_mutex.
+ * Context: the block layer holds disk->open_mutex, which also protects
+ * @resetting and @removing.
  * Return: 0 or -EBUSY.
  */
 int zblk_open_disk(struct gendisk *disk)
 {
 	struct zblk *z = disk->private_data;
 
-	return z->claim ? -EBUSY : 0;
+	return z->resetting || z->removing ? -EBUSY : 0;
 }
 
 static const struct block_device_operations zblk_fops = {
@@ -193,48 +195,41 @@ static void zblk_reset_device(struct zblk *z)
 	up_write(&z->init_lock);
 }
 
-/* Claim the device for reset/removal. Return: 0, or -EBUSY if open. */
-static int zblk_claim(struct zblk *z, bool *was_claimed)
-{
-	int ret = 0;
-
-	mutex_lock(&z->disk->open_mutex);
-	if (disk_openers(z->disk))
-		ret = -EBUSY;
-	else if (was_claimed)
-		*was_claimed = z->claim;
-	else if (z->claim)
-		ret = -EBUSY;
-	if (!ret)
-		z->claim = true;
-	mutex_unlock(&z->disk->open_mutex);
-	return ret;
-}
-
-static void zblk_unclaim(struct zblk *z)
-{
-	mutex_lock(&z->disk->open_mutex);
-	z->claim = false;
-	mutex_unlock(&z->disk->open_mutex);
-}
-
 /**
  * zblk_reset() - free all data and return to the uninitialised state.
  * @z: the device
  *
- * Context: process context, may sleep.
+ * Refused while the device is open, while another reset runs and once its
+ * removal has begun: removal and reset exclude each other (see
+ * zblk_remove()), and while @resetting is set the device cannot be opened.
+ * Context: process context, may sleep; takes disk->open_mutex, then
+ *	init_lock for writing.
  * Return: 0, or -EBUSY if the device is open or being reset/removed.
  */
 int zblk_reset(struct zblk *z)
 {
-	int ret = zblk_claim(z, NULL);
+	int ret = 0;
 
+	/* open_mutex: openers, @resetting and @removing, against ->open. */
+	mutex_lock(&z->disk->open_mutex);
+	if (disk_openers(z->disk) || z->resetting || z->removing)
+		ret = -EBUSY;
+	else
+		z->resetting = true;
+	mutex_unlock(&z->disk->open_mutex);
 	if (ret)
 		return ret;
+
 	/* Write back whatever the page cache still holds for the disk. */
 	sync_blockdev(z->disk->part0);
 	zblk_reset_device(z);
-	zblk_unclaim(z);
+
+	mutex_lock(&z->disk->open_mutex);
+	WRITE_ONCE(z->resetting, false);
+	mutex_unlock(&z->disk->open_mutex);
+	/* A removal may wait for this reset to end: order the store first. */
+	smp_mb();
+	wake_up_var(&z->resetting);
 	return 0;
 }
 
@@ -469,23 +464,39 @@ free_z:
 	return ret;
 }
 
-/*
- * Delete one device. Context: zblk_index_mutex held.
- * Return: 0 or -EBUSY if the device is open.
+/**
+ * zblk_remove() - delete one device and free it.
+ * @z: the device
+ *
+ * Refused while the device is open. Once @removing is set it is never
+ * cleared: from then on the device cannot be opened and reset is refused,
+ * so nothing can open it again between the check and del_gendisk(). A
+ * reset that was already running is waited for before anything is freed.
+ * Context: process context, may sleep; zblk_index_mutex held. Takes
+ *	disk->open_mutex, then init_lock for writing.
+ * Return: 0, or -EBUSY if the device is open (nothing changed).
  */
 static int zblk_remove(struct zblk *z)
 {
-	bool reset_running;
-	int ret = zblk_claim(z, &reset_running);
-
-	if (ret)
-		return ret;
-	zblk_debugfs_remove(z);
-	if (!reset_running) {
-		sync_blockdev(z->disk->part0);
-		zblk_reset_device(z);
+	/* open_mutex: openers and @removing, against ->open and reset. */
+	mutex_lock(&z->disk->open_mutex);
+	if (disk_openers(z->disk)) {
+		mutex_unlock(&z->disk->open_mutex);
+		return -EBUSY;
 	}
-	/* Removes the sysfs attributes; waits for a reset store running. */
+	z->removing = true;
+	mutex_unlock(&z->disk->open_mutex);
+
+	/*
+	 * No reset can start now; wait for one that is running (it clears
+	 * @resetting under open_mutex, then wakes us).
+	 */
+	wait_var_event(&z->resetting, !READ_ONCE(z->resetting));
+
+	zblk_debugfs_remove(z);
+	sync_blockdev(z->disk->part0);
+	zblk_reset_device(z);
+	/* Removes the sysfs attributes; waits for stores running. */
 	del_gendisk(z->disk);
 	/* A disksize store may have slipped in before del_gendisk(). */
 	zblk_reset_device(z);

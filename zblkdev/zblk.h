@@ -7,7 +7,8 @@
  *
  * Lock order (outermost first):
  *   zblk_index_mutex (device list)
- *   -> disk->open_mutex (claim) ... released before the next one is taken
+ *   -> disk->open_mutex (resetting, removing) ... released before the next
+ *      one is taken
  *   zblk->init_lock (rw_semaphore: device configuration)
  *   -> compression stream (per-CPU mutex, zblk_strm_get())
  *   -> table entry bit lock (sleepable; try-locked in atomic context and by
@@ -83,8 +84,10 @@ struct zblk_stats {
  * struct zblk - one compressed RAM block device.
  * @disk:	the gendisk; private_data points back here
  * @id:		N in zblkN
- * @claim:	reset or removal in progress; open fails meanwhile.
- *		Protected by disk->open_mutex.
+ * @resetting:	a reset is running; open, another reset and the removal's
+ *		frees wait for it or fail. Protected by disk->open_mutex.
+ * @removing:	removal has begun (never cleared: the device is going away);
+ *		open and reset fail. Protected by disk->open_mutex.
  * @init_lock:	protects the configuration below and init/reset. I/O does
  *		not take it: bios only arrive while the device has capacity,
  *		and reset/removal first make sure nobody has it open.
@@ -108,7 +111,8 @@ struct zblk_stats {
 struct zblk {
 	struct gendisk *disk;
 	int id;
-	bool claim;
+	bool resetting;
+	bool removing;
 
 	struct rw_semaphore init_lock;
 	u64 disksize;
