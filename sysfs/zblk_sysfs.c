@@ -352,12 +352,12 @@ static DEVICE_ATTR_RO(io_stat);
 static ssize_t debug_stat_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct zblk_stats *s = &dev_to_zblk(dev)->stats;
+	struct zblk_debug_stat st;
 
-	return sysfs_emit(buf, "version: 1\n%8llu %8llu %8llu\n",
-			  (u64)atomic64_read(&s->miss_free),
-			  (u64)atomic64_read(&s->partial_writes),
-			  (u64)atomic64_read(&s->partial_discards));
+	zblk_get_debug_stat(dev_to_zblk(dev), &st);
+	return sysfs_emit(buf, "version: 2\n%8llu %8llu %8llu %8llu\n",
+			  st.miss_free, st.partial_writes, st.partial_discards,
+			  st.retried_free);
 }
 static DEVICE_ATTR_RO(debug_stat);
 

@@ -98,12 +98,16 @@ static const struct block_device_operations zblk_fops = {
 /* Free everything disksize allocated. Context: init_lock held for writing. */
 static void zblk_free_config(struct zblk *z)
 {
+	/* No notify can queue it again: nobody has the device open. */
+	cancel_work_sync(&z->free_work);
 	zblk_shrinker_unregister(z);
 	if (!IS_ERR_OR_NULL(z->comp))
 		zblk_comp_destroy(z->comp);
 	if (z->pool)
 		zba_pool_destroy(z->pool);
+	vfree(z->free_pending);
 	vfree(z->table);
+	z->free_pending = NULL;
 	z->comp = NULL;
 	z->pool = NULL;
 	z->table = NULL;
@@ -149,6 +153,11 @@ int zblk_set_disksize(struct zblk *z, u64 size)
 	if (!z->table)
 		goto fail;
 	z->nr_units = units;
+	z->free_pending = __vmalloc(array_size(BITS_TO_LONGS(size >> ZBLK_BLOCK_SHIFT),
+					       sizeof(unsigned long)),
+				    GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	if (!z->free_pending)
+		goto fail;
 	z->pool = zba_pool_create(z->disk->disk_name, z->unit_size);
 	if (!z->pool)
 		goto fail;
@@ -399,6 +408,23 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 }
 
 /**
+ * zblk_get_debug_stat() - snapshot for debug_stat.
+ * @z: the device
+ * @st: filled in
+ *
+ * Context: any; the counters are atomics, read without a lock.
+ */
+void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
+{
+	struct zblk_stats *s = &z->stats;
+
+	st->miss_free = atomic64_read(&s->miss_free);
+	st->partial_writes = atomic64_read(&s->partial_writes);
+	st->partial_discards = atomic64_read(&s->partial_discards);
+	st->retried_free = atomic64_read(&s->retried_free);
+}
+
+/**
  * zblk_add() - create one uninitialised device.
  *
  * Context: process context, may sleep; takes zblk_index_mutex.
@@ -415,6 +441,7 @@ int zblk_add(void)
 	if (!z)
 		return -ENOMEM;
 	init_rwsem(&z->init_lock);
+	INIT_WORK(&z->free_work, zblk_free_work);
 	z->unit_size = ZBLK_UNIT_SIZE_DEFAULT;
 	z->unit_shift = ilog2(ZBLK_UNIT_SIZE_DEFAULT);
 	z->backend = zblk_comp_find(ZBLK_DEFAULT_ALGO);
