@@ -402,7 +402,6 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
 	return bv.bv_page;
 }
 
-
 /*
  * Forget the missed swap frees of the 4K blocks in [@pos, +@len): they are
  * being rewritten. Called before the new data is installed, so @free_work,
