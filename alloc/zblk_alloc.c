@@ -49,7 +49,9 @@
  * lowest free slot of the fullest other block, or, when the isolated block is
  * the type's only non-full one, into a lower free slot of the same block.
  * zba_move() never creates a block; it may add a page to the receiving block
- * with GFP_NOWAIT. Pages are counted as freed net of such additions.
+ * with GFP_NOWAIT. Pages are counted as freed net of such additions, and
+ * only pages zba_move() itself released count: pages an owner's zba_free()
+ * releases from an isolated block meanwhile are not compaction's.
  *
  * Handles: (block id << ZBA_ID_SHIFT) | (type << ZBA_SLOT_BITS) | slot. The
  * block id comes from the pool's xarray (ids start at 1, so 0 is never a
@@ -201,7 +203,8 @@ struct zba_type {
  * @compact_next: type where the next compaction starts (protected by
  *	@compact_lock)
  * @move_pages: pages zba_move() allocated (for compaction's count)
- * @isolated_pages: pages freed from isolated blocks (for compaction's count)
+ * @moved_pages: pages zba_move() released from isolated blocks (for
+ *	compaction's count; not pages zba_free() released from them)
  * @size_to_type: type index for an object of 8*k-7..8*k bytes, k = 1..unit/8
  * @types: the type table, by increasing slot size
  */
@@ -215,7 +218,7 @@ struct zba_pool {
 	struct mutex compact_lock;
 	unsigned int compact_next;
 	atomic_long_t move_pages;
-	atomic_long_t isolated_pages;
+	atomic_long_t moved_pages;
 	u8 *size_to_type;
 	struct zba_type types[];
 };
@@ -603,8 +606,6 @@ static bool zba_release(struct zba_pool *pool, struct zba_type *t,
 		b->nr_pages--;
 		WRITE_ONCE(t->nr_pages, t->nr_pages - 1);
 		atomic_long_dec(&pool->total_pages);
-		if (b->isolated)
-			atomic_long_inc(&pool->isolated_pages);
 	}
 	zba_relevel(t, b);
 	return !b->nr_used && !b->isolated;
@@ -946,7 +947,7 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	unsigned int slot = zba_hslot(handle), dslot, need;
 	struct zba_block *b, *d = NULL;
 	unsigned long nh = 0;
-	unsigned int filled = 0;
+	unsigned int filled = 0, kept;
 
 	if (!t)
 		return 0;
@@ -991,8 +992,15 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	/* The new slot is ours and the old one the caller's: no lock needed. */
 	zba_copy_slot(t, d, dslot, b, slot);
 	spin_lock(&t->lock);
+	kept = st.nr;
 	zba_release(pool, t, b, slot, &st);	/* isolated: never freed here */
 	spin_unlock(&t->lock);
+	/*
+	 * Only pages this move released count for compaction: an owner's
+	 * zba_free() of another object of @b releases pages too, and those
+	 * are the owner's, not compaction's.
+	 */
+	atomic_long_add(st.nr - kept, &pool->moved_pages);
 	zba_stash_free(&st);
 	return nh;
 }
@@ -1074,12 +1082,12 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 	spin_unlock(&t->lock);
 	while ((freed <= 0 || (unsigned long)freed < budget) && stuck < 2 &&
 	       rounds--) {
-		rel0 = atomic_long_read(&pool->isolated_pages);
+		rel0 = atomic_long_read(&pool->moved_pages);
 		mov0 = atomic_long_read(&pool->move_pages);
 		if (!zba_compact_block(pool, t, fn, ctx, &emptied))
 			break;
-		/* Pages given back from the block less pages moves took. */
-		freed += atomic_long_read(&pool->isolated_pages) - rel0 -
+		/* Pages moves gave back from the block less pages they took. */
+		freed += atomic_long_read(&pool->moved_pages) - rel0 -
 			 (atomic_long_read(&pool->move_pages) - mov0);
 		stuck += !emptied;
 		cond_resched();
@@ -1163,7 +1171,7 @@ struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
 	xa_init_flags(&pool->blocks, XA_FLAGS_ALLOC1);
 	atomic_long_set(&pool->total_pages, 0);
 	atomic_long_set(&pool->move_pages, 0);
-	atomic_long_set(&pool->isolated_pages, 0);
+	atomic_long_set(&pool->moved_pages, 0);
 	mutex_init(&pool->compact_lock);
 	for (i = 0, k = 0; i < (unsigned int)nr; i++) {
 		zba_type_init(&pool->types[i], i, &desc[i]);

@@ -271,21 +271,19 @@ static DEVICE_ATTR_RW(unit_size);
 static ssize_t mem_limit_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-
-	return sysfs_emit(buf, "%llu\n",
-			  (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT);
+	return sysfs_emit(buf, "%llu\n", zblk_get_mem_limit(dev_to_zblk(dev)));
 }
 
 static ssize_t mem_limit_store(struct device *dev, struct device_attribute *attr,
 			       const char *buf, size_t len)
 {
 	u64 limit;
+	int ret;
 
 	if (zblk_parse_size(buf, len, &limit))
 		return -EINVAL;
-	zblk_set_mem_limit(dev_to_zblk(dev), limit);
-	return len;
+	ret = zblk_set_mem_limit(dev_to_zblk(dev), limit);
+	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(mem_limit);
 
@@ -354,12 +352,12 @@ static DEVICE_ATTR_RO(io_stat);
 static ssize_t debug_stat_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
-	struct zblk_stats *s = &dev_to_zblk(dev)->stats;
+	struct zblk_debug_stat st;
 
-	return sysfs_emit(buf, "version: 1\n%8llu %8llu %8llu\n",
-			  (u64)atomic64_read(&s->miss_free),
-			  (u64)atomic64_read(&s->partial_writes),
-			  (u64)atomic64_read(&s->partial_discards));
+	zblk_get_debug_stat(dev_to_zblk(dev), &st);
+	return sysfs_emit(buf, "version: 2\n%8llu %8llu %8llu %8llu\n",
+			  st.miss_free, st.partial_writes, st.partial_discards,
+			  st.retried_free);
 }
 static DEVICE_ATTR_RO(debug_stat);
 

@@ -19,7 +19,8 @@
  * table entry bit lock -> allocator spinlocks. Every piece of a read or a
  * write takes the stream first: it holds the unit-sized buffer that partial
  * and 16K units are gathered in, so no buffer is allocated per I/O.
- * swap_slot_free_notify runs in atomic context and only try-locks.
+ * swap_slot_free_notify runs in atomic context and only try-locks; what it
+ * cannot lock, zblk_free_work() frees later and takes the entry lock alone.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
@@ -28,6 +29,8 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/string.h>
+#include <linux/bitops.h>
+#include <linux/workqueue.h>
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
@@ -399,6 +402,22 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
 	return bv.bv_page;
 }
 
+/*
+ * Forget the missed swap frees of the 4K blocks in [@pos, +@len): they are
+ * being rewritten. Called before the new data is installed, so @free_work,
+ * which tests the bit under the entry lock, never frees the new data.
+ * Context: any.
+ */
+static void zblk_pending_clear(struct zblk *z, u64 pos, unsigned int len)
+{
+	unsigned long b = pos >> ZBLK_BLOCK_SHIFT;
+	unsigned long end = b + (len >> ZBLK_BLOCK_SHIFT);
+
+	for (; b < end; b++)
+		if (test_bit(b, z->free_pending))
+			clear_bit(b, z->free_pending);
+}
+
 /**
  * zblk_piece() - read or write the part of a bio that falls in one unit.
  * @z: the device
@@ -419,10 +438,15 @@ static int zblk_piece(struct zblk *z, struct bio *bio, struct bvec_iter *iter,
 		      u32 index, unsigned int off, unsigned int len, bool write)
 {
 	struct page *page = zblk_whole_page(z, bio, iter, off, len);
-	struct zblk_strm *strm = zblk_strm_get(z->comp);
-	void *buf = strm->unit_buf;
+	struct zblk_strm *strm;
+	void *buf;
 	int ret;
 
+	/* A write supersedes a swap free of these blocks not done yet. */
+	if (write)
+		zblk_pending_clear(z, ((u64)index << z->unit_shift) + off, len);
+	strm = zblk_strm_get(z->comp);
+	buf = strm->unit_buf;
 	if (page) {
 		ret = write ? zblk_store(z, strm, index, page, NULL) :
 			      zblk_load(z, strm, index, page, NULL);
@@ -617,6 +641,22 @@ int zblk_rw_page(struct zblk *z, sector_t sector, struct page *page,
 	return blk_status_to_errno(status);
 }
 
+/*
+ * Record a swap free that found its unit locked: mark its 4K blocks in
+ * free_pending and let free_work free them. Context: atomic.
+ */
+static void zblk_defer_free(struct zblk *z, u64 pos, unsigned int len)
+{
+	unsigned long b = pos >> ZBLK_BLOCK_SHIFT;
+	unsigned long end = b + (len >> ZBLK_BLOCK_SHIFT);
+
+	for (; b < end; b++)
+		set_bit(b, z->free_pending);
+	atomic64_inc(&z->stats.miss_free);
+	/* Orders the bits before the work runs (queue_work() is a barrier). */
+	queue_work(system_unbound_wq, &z->free_work);
+}
+
 /**
  * zblk_slot_free_notify() - swap no longer needs the page at @index.
  * @bdev: the block device
@@ -626,8 +666,9 @@ int zblk_rw_page(struct zblk *z, sector_t sector, struct page *page,
  * on kernels with 16K pages) and marks the page's blocks absent in a larger
  * unit (16K units on 4K pages; the unit is freed once all of it is absent).
  * The caller holds the swap lock, so entries are only try-locked; a miss
- * leaves that unit's data until the slot is rewritten or discarded, and is
- * counted in debug_stat.
+ * (counted in debug_stat miss_free) records the blocks in free_pending and
+ * zblk_free_work() frees them soon after (counted in retried_free), unless
+ * the slot is rewritten first.
  * Context: atomic.
  */
 void zblk_slot_free_notify(struct block_device *bdev, unsigned long index)
@@ -648,8 +689,39 @@ void zblk_slot_free_notify(struct block_device *bdev, unsigned long index)
 			zblk_discard_locked(z, e, off, len);
 			zblk_entry_unlock(e);
 		} else {
-			atomic64_inc(&z->stats.miss_free);
+			zblk_defer_free(z, pos, len);
 		}
 		pos += len;
+	}
+}
+
+/**
+ * zblk_free_work() - free the blocks whose swap free found them locked.
+ * @work: the device's free_work
+ *
+ * Takes each pending block's entry lock (sleeping if need be), and frees
+ * the block if it is still pending: a write of the block since cleared its
+ * bit, and the write's data stays.
+ * Context: process context (workqueue), may sleep. Runs only while the
+ * device is initialised: reset cancels it before freeing the table.
+ */
+void zblk_free_work(struct work_struct *work)
+{
+	struct zblk *z = container_of(work, struct zblk, free_work);
+	unsigned long nbits = z->disksize >> ZBLK_BLOCK_SHIFT, b;
+
+	for_each_set_bit(b, z->free_pending, nbits) {
+		u64 pos = (u64)b << ZBLK_BLOCK_SHIFT;
+		struct zblk_entry *e = &z->table[pos >> z->unit_shift];
+
+		/* The entry lock orders this with writes of the block. */
+		zblk_entry_lock(e);
+		if (test_and_clear_bit(b, z->free_pending)) {
+			zblk_discard_locked(z, e, pos & (z->unit_size - 1),
+					    ZBLK_BLOCK_SIZE);
+			atomic64_inc(&z->stats.retried_free);
+		}
+		zblk_entry_unlock(e);
+		cond_resched();
 	}
 }

@@ -10,7 +10,7 @@
  *
  * Lock order (outermost first):
  *   zblk_index_mutex (the device IDR; add/remove)
- *   disk->open_mutex (taken alone, to check openers and set claim)
+ *   disk->open_mutex (taken alone: openers, resetting, removing)
  *   z->init_lock (configuration; init and reset take it for writing)
  * I/O never takes init_lock (see struct zblk); zblkdev/io.c documents the
  * data path's locks.
@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 #include <linux/string.h>
+#include <linux/wait_bit.h>
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
@@ -76,14 +77,15 @@ bool zblk_init_done(struct zblk *z)
  * zblk_open_disk() - block device open: refused while reset/removal runs.
  * @disk: the disk
  *
- * Context: the block layer holds disk->open_mutex.
+ * Context: the block layer holds disk->open_mutex, which also protects
+ * @resetting and @removing.
  * Return: 0 or -EBUSY.
  */
 int zblk_open_disk(struct gendisk *disk)
 {
 	struct zblk *z = disk->private_data;
 
-	return z->claim ? -EBUSY : 0;
+	return z->resetting || z->removing ? -EBUSY : 0;
 }
 
 static const struct block_device_operations zblk_fops = {
@@ -96,12 +98,16 @@ static const struct block_device_operations zblk_fops = {
 /* Free everything disksize allocated. Context: init_lock held for writing. */
 static void zblk_free_config(struct zblk *z)
 {
+	/* No notify can queue it again: nobody has the device open. */
+	cancel_work_sync(&z->free_work);
 	zblk_shrinker_unregister(z);
 	if (!IS_ERR_OR_NULL(z->comp))
 		zblk_comp_destroy(z->comp);
 	if (z->pool)
 		zba_pool_destroy(z->pool);
+	vfree(z->free_pending);
 	vfree(z->table);
+	z->free_pending = NULL;
 	z->comp = NULL;
 	z->pool = NULL;
 	z->table = NULL;
@@ -148,6 +154,11 @@ int zblk_set_disksize(struct zblk *z, u64 size)
 		goto fail;
 	zblk_table_lockdep_init(z->table, units);
 	z->nr_units = units;
+	z->free_pending = __vmalloc(array_size(BITS_TO_LONGS(size >> ZBLK_BLOCK_SHIFT),
+					       sizeof(unsigned long)),
+				    GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	if (!z->free_pending)
+		goto fail;
 	z->pool = zba_pool_create(z->disk->disk_name, z->unit_size);
 	if (!z->pool)
 		goto fail;
@@ -194,48 +205,41 @@ static void zblk_reset_device(struct zblk *z)
 	up_write(&z->init_lock);
 }
 
-/* Claim the device for reset/removal. Return: 0, or -EBUSY if open. */
-static int zblk_claim(struct zblk *z, bool *was_claimed)
-{
-	int ret = 0;
-
-	mutex_lock(&z->disk->open_mutex);
-	if (disk_openers(z->disk))
-		ret = -EBUSY;
-	else if (was_claimed)
-		*was_claimed = z->claim;
-	else if (z->claim)
-		ret = -EBUSY;
-	if (!ret)
-		z->claim = true;
-	mutex_unlock(&z->disk->open_mutex);
-	return ret;
-}
-
-static void zblk_unclaim(struct zblk *z)
-{
-	mutex_lock(&z->disk->open_mutex);
-	z->claim = false;
-	mutex_unlock(&z->disk->open_mutex);
-}
-
 /**
  * zblk_reset() - free all data and return to the uninitialised state.
  * @z: the device
  *
- * Context: process context, may sleep.
+ * Refused while the device is open, while another reset runs and once its
+ * removal has begun: removal and reset exclude each other (see
+ * zblk_remove()), and while @resetting is set the device cannot be opened.
+ * Context: process context, may sleep; takes disk->open_mutex, then
+ *	init_lock for writing.
  * Return: 0, or -EBUSY if the device is open or being reset/removed.
  */
 int zblk_reset(struct zblk *z)
 {
-	int ret = zblk_claim(z, NULL);
+	int ret = 0;
 
+	/* open_mutex: openers, @resetting and @removing, against ->open. */
+	mutex_lock(&z->disk->open_mutex);
+	if (disk_openers(z->disk) || z->resetting || z->removing)
+		ret = -EBUSY;
+	else
+		z->resetting = true;
+	mutex_unlock(&z->disk->open_mutex);
 	if (ret)
 		return ret;
+
 	/* Write back whatever the page cache still holds for the disk. */
 	sync_blockdev(z->disk->part0);
 	zblk_reset_device(z);
-	zblk_unclaim(z);
+
+	mutex_lock(&z->disk->open_mutex);
+	WRITE_ONCE(z->resetting, false);
+	mutex_unlock(&z->disk->open_mutex);
+	/* A removal may wait for this reset to end: order the store first. */
+	smp_mb();
+	wake_up_var(&z->resetting);
 	return 0;
 }
 
@@ -323,16 +327,42 @@ int zblk_set_level(struct zblk *z, const char *algo, int level)
  * @z: the device
  * @bytes: the limit, rounded up to pages
  *
- * Applies to later writes; stored data stays.
+ * Applies to later writes; stored data stays. The limit is kept in pages
+ * and read back as pages << PAGE_SHIFT, so a limit whose page count would
+ * not read back (above the last whole page below 2^64) is refused rather
+ * than wrapped to 0, which would mean no limit at all.
  * Context: process context; takes init_lock for writing.
+ * Return: 0, or -EINVAL if @bytes rounded up to pages does not fit (nothing
+ *	changed).
  */
-void zblk_set_mem_limit(struct zblk *z, u64 bytes)
+int zblk_set_mem_limit(struct zblk *z, u64 bytes)
 {
-	u64 pages = DIV_ROUND_UP_ULL(bytes, PAGE_SIZE);
+	u64 pages;
 
+	if (bytes > (U64_MAX >> PAGE_SHIFT) << PAGE_SHIFT)
+		return -EINVAL;
+	pages = bytes >> PAGE_SHIFT;
+	if (bytes & ~PAGE_MASK)
+		pages++;
+	if (pages != (unsigned long)pages)
+		return -EINVAL;
+	/* init_lock orders the limit with init and reset, which clear it. */
 	down_write(&z->init_lock);
-	WRITE_ONCE(z->limit_pages, min_t(u64, pages, ULONG_MAX));
+	WRITE_ONCE(z->limit_pages, pages);
 	up_write(&z->init_lock);
+	return 0;
+}
+
+/**
+ * zblk_get_mem_limit() - the limit the device enforces, for mem_limit.
+ * @z: the device
+ *
+ * Context: any; lockless (the limit is one word).
+ * Return: the limit in bytes (a whole number of pages), 0 for none.
+ */
+u64 zblk_get_mem_limit(struct zblk *z)
+{
+	return (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT;
 }
 
 /**
@@ -369,7 +399,7 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 	st->orig_data_size = atomic64_read(&s->units_stored) << z->unit_shift;
 	st->compr_data_size = atomic64_read(&s->compr_data_size);
 	st->mem_used_total = used << PAGE_SHIFT;
-	st->mem_limit = (u64)READ_ONCE(z->limit_pages) << PAGE_SHIFT;
+	st->mem_limit = zblk_get_mem_limit(z);
 	st->mem_used_max = (u64)atomic_long_read(&s->max_used_pages) << PAGE_SHIFT;
 	st->same_pages = atomic64_read(&s->same_units);
 	st->pages_compacted = atomic64_read(&s->pages_compacted);
@@ -402,6 +432,23 @@ int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes)
 }
 
 /**
+ * zblk_get_debug_stat() - snapshot for debug_stat.
+ * @z: the device
+ * @st: filled in
+ *
+ * Context: any; the counters are atomics, read without a lock.
+ */
+void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
+{
+	struct zblk_stats *s = &z->stats;
+
+	st->miss_free = atomic64_read(&s->miss_free);
+	st->partial_writes = atomic64_read(&s->partial_writes);
+	st->partial_discards = atomic64_read(&s->partial_discards);
+	st->retried_free = atomic64_read(&s->retried_free);
+}
+
+/**
  * zblk_add() - create one uninitialised device.
  *
  * Context: process context, may sleep; takes zblk_index_mutex.
@@ -418,6 +465,7 @@ int zblk_add(void)
 	if (!z)
 		return -ENOMEM;
 	init_rwsem(&z->init_lock);
+	INIT_WORK(&z->free_work, zblk_free_work);
 	z->unit_size = ZBLK_UNIT_SIZE_DEFAULT;
 	z->unit_shift = ilog2(ZBLK_UNIT_SIZE_DEFAULT);
 	z->backend = zblk_comp_find(ZBLK_DEFAULT_ALGO);
@@ -467,23 +515,39 @@ free_z:
 	return ret;
 }
 
-/*
- * Delete one device. Context: zblk_index_mutex held.
- * Return: 0 or -EBUSY if the device is open.
+/**
+ * zblk_remove() - delete one device and free it.
+ * @z: the device
+ *
+ * Refused while the device is open. Once @removing is set it is never
+ * cleared: from then on the device cannot be opened and reset is refused,
+ * so nothing can open it again between the check and del_gendisk(). A
+ * reset that was already running is waited for before anything is freed.
+ * Context: process context, may sleep; zblk_index_mutex held. Takes
+ *	disk->open_mutex, then init_lock for writing.
+ * Return: 0, or -EBUSY if the device is open (nothing changed).
  */
 static int zblk_remove(struct zblk *z)
 {
-	bool reset_running;
-	int ret = zblk_claim(z, &reset_running);
-
-	if (ret)
-		return ret;
-	zblk_debugfs_remove(z);
-	if (!reset_running) {
-		sync_blockdev(z->disk->part0);
-		zblk_reset_device(z);
+	/* open_mutex: openers and @removing, against ->open and reset. */
+	mutex_lock(&z->disk->open_mutex);
+	if (disk_openers(z->disk)) {
+		mutex_unlock(&z->disk->open_mutex);
+		return -EBUSY;
 	}
-	/* Removes the sysfs attributes; waits for a reset store running. */
+	z->removing = true;
+	mutex_unlock(&z->disk->open_mutex);
+
+	/*
+	 * No reset can start now; wait for one that is running (it clears
+	 * @resetting under open_mutex, then wakes us).
+	 */
+	wait_var_event(&z->resetting, !READ_ONCE(z->resetting));
+
+	zblk_debugfs_remove(z);
+	sync_blockdev(z->disk->part0);
+	zblk_reset_device(z);
+	/* Removes the sysfs attributes; waits for stores running. */
 	del_gendisk(z->disk);
 	/* A disksize store may have slipped in before del_gendisk(). */
 	zblk_reset_device(z);

@@ -171,7 +171,9 @@ static inline void zblk_entry_set_discarded(struct zblk_entry *e,
 /* zblkdev/io.c */
 struct bio;
 struct block_device;
+struct work_struct;
 void zblk_submit_bio(struct bio *bio);
 void zblk_slot_free_notify(struct block_device *bdev, unsigned long index);
+void zblk_free_work(struct work_struct *work);
 
 #endif /* ZBLK_TABLE_H */

@@ -7,7 +7,8 @@
  *
  * Lock order (outermost first):
  *   zblk_index_mutex (device list)
- *   -> disk->open_mutex (claim) ... released before the next one is taken
+ *   -> disk->open_mutex (resetting, removing) ... released before the next
+ *      one is taken
  *   zblk->init_lock (rw_semaphore: device configuration)
  *   -> compression stream (per-CPU mutex, zblk_strm_get())
  *   -> table entry bit lock (sleepable; try-locked in atomic context and by
@@ -20,6 +21,7 @@
 #include <linux/types.h>
 #include <linux/atomic.h>
 #include <linux/rwsem.h>
+#include <linux/workqueue.h>
 #include "zblkdev/zblk_compat.h"
 
 struct zba_pool;
@@ -52,12 +54,14 @@ struct zblk_entry;
  * @same_units:		units stored as a fill value
  * @huge_units:		units stored raw
  * @huge_units_since:	units ever stored raw since init
- * @pages_compacted:	pages freed by compaction (sysfs and shrinker)
+ * @pages_compacted:	pages compaction's own moves freed (sysfs and shrinker)
  * @failed_reads:	reads that failed (decompression error)
  * @failed_writes:	writes that failed (allocation, mem_limit)
  * @invalid_io:		bios beyond the device or not block aligned
  * @notify_free:	swap_slot_free_notify calls
  * @miss_free:		swap_slot_free_notify calls that found the entry locked
+ *			(their blocks go to @free_pending)
+ * @retried_free:	blocks of those misses freed later by @free_work
  * @partial_writes:	unit writes done as read-modify-write
  * @partial_discards:	discards/frees that covered only part of a unit
  * @max_used_pages:	highest pool size seen, in pages
@@ -74,6 +78,7 @@ struct zblk_stats {
 	atomic64_t invalid_io;
 	atomic64_t notify_free;
 	atomic64_t miss_free;
+	atomic64_t retried_free;
 	atomic64_t partial_writes;
 	atomic64_t partial_discards;
 	atomic_long_t max_used_pages;
@@ -83,8 +88,10 @@ struct zblk_stats {
  * struct zblk - one compressed RAM block device.
  * @disk:	the gendisk; private_data points back here
  * @id:		N in zblkN
- * @claim:	reset or removal in progress; open fails meanwhile.
- *		Protected by disk->open_mutex.
+ * @resetting:	a reset is running; open, another reset and the removal's
+ *		frees wait for it or fail. Protected by disk->open_mutex.
+ * @removing:	removal has begun (never cleared: the device is going away);
+ *		open and reset fail. Protected by disk->open_mutex.
  * @init_lock:	protects the configuration below and init/reset. I/O does
  *		not take it: bios only arrive while the device has capacity,
  *		and reset/removal first make sure nobody has it open.
@@ -102,13 +109,21 @@ struct zblk_stats {
  * @pool:	allocator pool; same life time as @table
  * @comp:	compressor with per-CPU streams; same life time as @table
  * @shrinker:	compacts under memory pressure; registered while initialised
+ * @free_pending: one bit per 4K block that swap freed while its unit was
+ *		locked (swap_slot_free_notify runs in atomic context and only
+ *		try-locks). Set by the notify, cleared by @free_work (under the
+ *		entry lock, freeing the block) or by a write of the block
+ *		(which supersedes the free). Same life time as @table.
+ * @free_work:	frees the blocks of @free_pending in process context;
+ *		cancelled by reset before anything is freed
  * @stats:	counters
  * @debugfs_dir: /sys/kernel/debug/zblk/zblkN
  */
 struct zblk {
 	struct gendisk *disk;
 	int id;
-	bool claim;
+	bool resetting;
+	bool removing;
 
 	struct rw_semaphore init_lock;
 	u64 disksize;
@@ -123,6 +138,8 @@ struct zblk {
 	struct zba_pool *pool;
 	struct zblk_comp *comp;
 	struct zblk_compat_shrinker shrinker;
+	unsigned long *free_pending;
+	struct work_struct free_work;
 
 	struct zblk_stats stats;
 	struct dentry *debugfs_dir;
@@ -152,6 +169,20 @@ struct zblk_mm_stat {
 	u64 huge_pages_since;
 };
 
+/**
+ * struct zblk_debug_stat - a snapshot for debug_stat.
+ * @miss_free:		swap frees that found their unit locked
+ * @partial_writes:	unit writes done as read-modify-write
+ * @partial_discards:	discards/frees that covered only part of a unit
+ * @retried_free:	blocks of missed swap frees freed later
+ */
+struct zblk_debug_stat {
+	u64 miss_free;
+	u64 partial_writes;
+	u64 partial_discards;
+	u64 retried_free;
+};
+
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */
 bool zblk_init_done(struct zblk *z);
 int zblk_set_disksize(struct zblk *z, u64 size);
@@ -159,10 +190,12 @@ int zblk_reset(struct zblk *z);
 int zblk_set_unit_size(struct zblk *z, unsigned int unit_size);
 int zblk_set_algorithm(struct zblk *z, const char *name);
 int zblk_set_level(struct zblk *z, const char *algo, int level);
-void zblk_set_mem_limit(struct zblk *z, u64 bytes);
+int zblk_set_mem_limit(struct zblk *z, u64 bytes);
+u64 zblk_get_mem_limit(struct zblk *z);
 int zblk_reset_mem_used_max(struct zblk *z);
 void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st);
 int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes);
+void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st);
 int zblk_add(void);
 int zblk_remove_id(int id);
 

@@ -6,6 +6,8 @@
 # with good and bad input, as a user's shell sees it.
 # - bad input (empty, garbage, negative, overflowing, trailing garbage, a
 #   4096-byte write) is refused with EINVAL and changes nothing;
+# - mem_limit near U64_MAX is refused (not wrapped to 0 = no limit); what is
+#   accepted reads back, rounded up to pages, as the limit enforced;
 # - settings that need an uninitialised device (unit_size, comp_algorithm,
 #   disksize) get EBUSY once disksize is set, and change nothing;
 # - reset of an open, mounted or swapped-on device gets EBUSY and the data
@@ -114,6 +116,33 @@ bad_values $D/mem_limit $D/mm_stat "" abc -1 -8M 12abc 8Q $BIG 18446744073709551
 zb_write_bad_big $D/mem_limit 9
 zb_write_ok $D/mem_limit 8M
 zb_expect_eq "mm_stat mem_limit after writing 8M" "$(zb_mm zblk0 mem_limit)" 8388608
+zb_write_ok $D/mem_limit 0
+zb_expect_eq "mm_stat mem_limit after writing 0" "$(zb_mm zblk0 mem_limit)" 0
+
+zb_step "mem_limit near U64_MAX: refused unless its page count reads back exactly"
+# The largest limit is the last whole page below 2^64; anything above it
+# (rounded up to pages) does not fit and must be refused, not wrap to 0.
+PG=$(zb_page_size)
+# 2^64 - PG and 2^64 - PG + 1 (too big for the shell's arithmetic)
+case "$PG" in
+4096) MAXLIM=18446744073709547520 OVER=18446744073709547521 ;;
+16384) MAXLIM=18446744073709535232 OVER=18446744073709535233 ;;
+65536) MAXLIM=18446744073709486080 OVER=18446744073709486081 ;;
+*) zb_fail "unexpected page size '$PG'" ;;
+esac
+zb_write_ok $D/mem_limit 8M
+for v in 18446744073709551615 18446744073709551614 $OVER 16E 17179869184G \
+	16777216T 0xffffffffffffffff; do
+	zb_write_err $D/mem_limit "$v" "$EINVAL" $D/mem_limit
+	zb_expect_eq "mm_stat mem_limit after refused '$v'" "$(zb_mm zblk0 mem_limit)" 8388608
+done
+for v in "$MAXLIM:$MAXLIM" "15E:17293822569102704640" \
+	"17179869183G:18446744072635809792" "16777215T:18446742974197923840" \
+	"$((8 * 1048576 + 1)):$((8 * 1048576 + PG))"; do
+	zb_write_ok $D/mem_limit "${v%%:*}"
+	zb_expect_str "mem_limit after writing ${v%%:*}" "$(cat $D/mem_limit)" "${v#*:}"
+	zb_expect_str "mm_stat mem_limit after writing ${v%%:*}" "$(zb_mm zblk0 mem_limit)" "${v#*:}"
+done
 zb_write_ok $D/mem_limit 0
 zb_expect_eq "mm_stat mem_limit after writing 0" "$(zb_mm zblk0 mem_limit)" 0
 

@@ -471,6 +471,28 @@ zb_slice() {
 	fi
 }
 
+# zb_swap_all_freed DEV: after swapoff swap has freed every slot, so only the
+# swap header's unit may stay stored: frees that found their unit locked
+# (debug_stat miss_free) must have been retried (retried_free). Waits up to
+# 30 s for the retries.
+zb_swap_all_freed() {
+	local dev=$1 t=300 unit orig
+	unit=$(cat /sys/block/$dev/unit_size)
+	while [ $t -gt 0 ]; do
+		orig=$(zb_mm $dev orig_data_size)
+		[ "$orig" -le "$unit" ] && break
+		sleep 0.1
+		t=$((t - 1))
+	done
+	zb_info "after swapoff: io_stat notify_free $(zb_io $dev notify_free);" \
+		"debug_stat (miss_free partial_writes partial_discards [retried_free]):" \
+		"$(tail -n1 /sys/block/$dev/debug_stat)"
+	zb_show_mm $dev
+	zb_expect_le "orig_data_size after swapoff (the swap header's unit only; missed frees must be retried)" "$orig" "$unit"
+	zb_expect_le "compr_data_size after swapoff" "$(zb_mm $dev compr_data_size)" "$unit"
+	zb_expect_le "mem_used_total after swapoff" "$(zb_mm $dev mem_used_total)" $((256 * 1024))
+}
+
 zb_swap_test() {
 	local unit=$1 algo=$2 dev=zblk0 mnt=/mnt/swapfill cg=zblk-swap
 	local max=$ZB_SWAP_MAX_MB nfiles total i want got swkb orig
@@ -536,6 +558,7 @@ zb_swap_test() {
 	grep -q "^/dev/$dev " /proc/swaps && zb_fail "/dev/$dev still in /proc/swaps after swapoff"
 	rmdir $ZB_CG/$cg
 	zb_show_mm $dev
+	zb_swap_all_freed $dev
 	zb_reset $dev
 	zb_unload
 }
