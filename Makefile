@@ -10,6 +10,7 @@
 #   make bench                zblk vs zram vs brd in one guest (not a test)
 #   make sparse               build with sparse (C=1)
 #   make deb                  build/zblk-dkms_<version>_all.deb (docs/install.md)
+#   make check-package        install the .deb in a Debian 12 image, boot it twice (root, slow)
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -28,7 +29,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 W ?= 1
 V ?= 0
 
-.PHONY: all modules clean check demo bench sparse deps tools help deb
+.PHONY: all modules clean check demo bench sparse deps tools help deb check-package
 
 all: modules
 
@@ -58,6 +59,9 @@ bench: deps
 deb:
 	@packaging/build-deb
 
+check-package:
+	@tests/package/e2e.sh
+
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
@@ -65,5 +69,5 @@ clean:
 	-$(MAKE) -C tests/alloc clean
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 endif
