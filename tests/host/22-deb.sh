@@ -61,15 +61,15 @@ x=$T/x
 dpkg-deb -R "$deb" "$x"
 # dkms.conf: the fields, and the kernel regex applied as dkms applies it
 conf=$x/$src/dkms.conf
-# dkms sources it with kernel_source_dir set; keep that one literal here
-kernel_source_dir='${kernel_source_dir}'
+# dkms sources it with these set; keep them literal here
+kernel_source_dir='${kernel_source_dir}' dkms_tree='${dkms_tree}'
 (
 	. "$conf"
 	[ "$PACKAGE_NAME" = zblk ] && [ "$PACKAGE_VERSION" = "$version" ] && [ "${BUILT_MODULE_NAME[0]}" = zblk ] &&
 		[ "${DEST_MODULE_LOCATION[0]}" = /updates/dkms ] && [ "$AUTOINSTALL" = yes ]
 ) && ok "dkms.conf: name, version, module, location, AUTOINSTALL" || { bad "dkms.conf:"; show "$(cat "$conf")"; }
 make_line=$(. "$conf"; echo "${MAKE[0]}")
-[[ $make_line == *'KDIR=${kernel_source_dir}'* && $make_line == *' W=0'* ]] &&
+[[ $make_line == 'make -C ${kernel_source_dir} M=${dkms_tree}/zblk/'"$version"'/build '* && $make_line == *' W=0 '* ]] &&
 	ok "dkms.conf MAKE: $make_line" || bad "dkms.conf MAKE: '$make_line'"
 re=$(. "$conf"; echo "$BUILD_EXCLUSIVE_KERNEL")
 for k in 6.1.0-57-amd64 6.1.0-60-cloud-amd64 6.12.117+deb12-amd64 6.12.48+deb12-rt-amd64; do
@@ -78,6 +78,28 @@ done
 for k in 6.10.0-1-amd64 6.11.5 6.13.0-1-amd64 6.120.0 5.10.0-30-amd64 6.2.0 16.1.0 6.1; do
 	[[ $k =~ $re ]] && bad "BUILD_EXCLUSIVE_KERNEL '$re' takes $k" || ok "BUILD_EXCLUSIVE_KERNEL refuses $k"
 done
+
+# The MAKE line run as dkms 3 runs it: in a copy of the source named as
+# dkms names it, with "-jN KERNELRELEASE=<kernel>" added after "make", for
+# the newest installed kernel headers (the same for the others).
+kdir=$(ls -d /lib/modules/6.1[.2]*/build 2>/dev/null | sort -V | tail -n1)
+if [ -n "$kdir" ] && [ -d "$kdir/" ]; then
+	kver=$(basename "$(dirname "$kdir")")
+	dkms_tree=$T/dkms
+	mkdir -p "$dkms_tree/zblk/$version"
+	cp -r "$x/$src" "$dkms_tree/zblk/$version/build"
+	cmd=$(kernel_source_dir=$kdir dkms_tree=$dkms_tree; . "$conf"; eval "echo \"${MAKE[0]}\"")
+	cmd="make -j2 KERNELRELEASE=$kver ${cmd#make }"
+	t0=$(date +%s)
+	if (cd "$dkms_tree/zblk/$version/build" && $cmd) >"$T/make.log" 2>&1 &&
+		[ -f "$dkms_tree/zblk/$version/build/zblk.ko" ]; then
+		ok "dkms-style build for $kver: zblk.ko in $(( $(date +%s) - t0 ))s ($cmd)"
+	else
+		bad "dkms-style build for $kver ($cmd):"; show "$(tail -n 15 "$T/make.log")"
+	fi
+else
+	echo "deb: no 6.1/6.12 kernel headers under /lib/modules; dkms-style build not tried"
+fi
 
 # Version substituted; the tools run from the package tree.
 v1=$("$x/usr/sbin/zblkctl" --version) v2=$("$x/usr/lib/systemd/system-generators/zblk-generator" --version)
