@@ -108,7 +108,8 @@ if ! in_root apt-get install -y "/tmp/$(basename "$deb")" >"$w/apt-zblk.log" 2>&
 	tail -n 40 "$w/apt-zblk.log"; say "FAIL: apt install of the package"; exit 1
 fi
 ko=$(in_root modinfo -k "$kver" -n zblk 2>/dev/null)
-[ "$ko" = "/lib/modules/$kver/updates/dkms/zblk.ko" ] || { cat "$w/apt-zblk.log"; say "FAIL: zblk.ko not installed by DKMS (modinfo: '$ko')"; exit 1; }
+# dkms may compress it (zblk.ko.xz)
+[[ $ko == "/lib/modules/$kver/updates/dkms/zblk.ko"* ]] || { cat "$w/apt-zblk.log"; say "FAIL: zblk.ko not installed by DKMS (modinfo: '$ko')"; exit 1; }
 say "installed: $(in_root dkms status zblk | tr '\n' ' ') $(stamp)"
 umount_all
 rm -f "$rootfs/usr/sbin/policy-rc.d"
@@ -158,7 +159,7 @@ is "zblkctl" "$(zblkctl --raw -n --bytes -o NAME,ALGORITHM,DISKSIZE,UNIT-SIZE,MO
 	"$(printf '%s\n' '/dev/zblk0 zstd 268435456 16384 [SWAP]' '/dev/zblk1 lz4 134217728 4096 /mnt/zblk1')"
 journalctl -b -o cat | grep -q 'zblk-generator: \[zblk2\]: skipped, not set up' &&
 	ok "journal: [zblk2] reported skipped" || bad "journal lacks the [zblk2] warning"
-is "module from DKMS" "$(modinfo -n zblk)" "/lib/modules/$(uname -r)/updates/dkms/zblk.ko"
+ko=$(modinfo -n zblk); is "module from DKMS" "${ko%.xz}" "/lib/modules/$(uname -r)/updates/dkms/zblk.ko"
 zblkctl
 if [ $n -ge 2 ]; then
 	prev=$(journalctl -b -1 -o cat -u zblk-setup@zblk0.service -u zblk-setup@zblk1.service)
@@ -218,7 +219,7 @@ done
 chroot_mounts
 printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"; chmod +x "$rootfs/usr/sbin/policy-rc.d"
 if in_root apt-get remove -y zblk-dkms >"$w/apt-remove.log" 2>&1 &&
-	[ ! -e "$rootfs/lib/modules/$kver/updates/dkms/zblk.ko" ] && [ -z "$(in_root dkms status zblk 2>/dev/null)" ] &&
+	[ -z "$(ls "$rootfs/lib/modules/$kver/updates/dkms/" 2>/dev/null | grep '^zblk\.ko')" ] && [ -z "$(in_root dkms status zblk 2>/dev/null)" ] &&
 	[ ! -e "$rootfs/usr/src/zblk-$version" ]; then
 	say "apt remove: module, DKMS entry and source gone"
 else
