@@ -123,7 +123,7 @@ unit-size = 16384
 swap-priority = 50
 
 [zblk1]
-zblk-size = min(ram / 8, 128)
+zblk-size = min(ram / 2, 128)
 fs-type = ext4
 mount-point = /mnt/zblk1
 options = noatime
