@@ -9,7 +9,7 @@
 # tests/package/e2e.sh installs the package in a booted Debian 12 image.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 command -v dpkg-deb >/dev/null || { echo "deb: no dpkg-deb; skipped"; exit 77; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
