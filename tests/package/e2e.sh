@@ -3,7 +3,8 @@
 #
 # tests/package/e2e.sh - zblk-dkms end to end, as a user installs it (not part
 # of make check; "make check-package" runs it; needs root, network the first
-# time, and about 20 minutes under TCG).
+# time, and about 6 minutes under TCG on 2 CPUs; 2-7 more the first time,
+# for debootstrap).
 #
 #  1. debootstrap Debian 12 with systemd, udev, dkms, and the image and
 #     headers of the kernel the guest boots (cached as build/e2e/base-KVER.tar)
