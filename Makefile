@@ -9,6 +9,8 @@
 #   make demo                 boot a guest and show /dev/zblk0 as swap and ext4
 #   make bench                zblk vs zram vs brd in one guest (not a test)
 #   make sparse               build with sparse (C=1)
+#   make deb                  build/zblk-dkms_<version>_all.deb (docs/install.md)
+#   make check-package        install the .deb in a Debian 12 image, boot it twice (root, slow)
 #   make clean
 
 ifneq ($(KERNELRELEASE),)
@@ -27,7 +29,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 W ?= 1
 V ?= 0
 
-.PHONY: all modules clean check demo bench sparse deps tools help
+.PHONY: all modules clean check demo bench sparse deps tools help deb check-package
 
 all: modules
 
@@ -54,6 +56,12 @@ demo: deps
 bench: deps
 	@tools/bench
 
+deb:
+	@packaging/build-deb
+
+check-package:
+	@tests/package/e2e.sh
+
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
 	rm -rf build
@@ -61,5 +69,5 @@ clean:
 	-$(MAKE) -C tests/alloc clean
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 endif

@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/package/e2e.sh - zblk-dkms end to end, as a user installs it (not part
+# of make check; "make check-package" runs it; needs root, network the first
+# time, and about 6 minutes under TCG on 2 CPUs; 2-7 more the first time,
+# for debootstrap).
+#
+#  1. debootstrap Debian 12 with systemd, udev, dkms, and the image and
+#     headers of the kernel the guest boots (cached as build/e2e/base-KVER.tar)
+#  2. apt install ./zblk-dkms_*.deb in it (chroot): DKMS builds the module
+#  3. write /etc/systemd/zblk-generator.conf: zblk0 swap (zstd level 5, 16 KiB
+#     units, 256 MiB, priority 50), zblk1 ext4 on /mnt/zblk1, zblk2 broken
+#  4. boot it in QEMU (TCG) with the host's /boot/vmlinuz-KVER; a check
+#     service reports on the console and reboots once; the second boot checks
+#     again, and that the previous boot's shutdown reset the devices
+#  5. apt remove zblk-dkms in the chroot: the module is gone
+#
+# Usage: tests/package/e2e.sh [--kernel KVER] [--keep]
+# Exit 0 pass, 77 skip (not root, no debootstrap/qemu), else fail.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top"
+kver=$(cd /boot && ls vmlinuz-6.12.*-amd64 2>/dev/null | sed 's/^vmlinuz-//' | sort -V | tail -n1)
+keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kver=$2; shift 2 ;;
+	--keep) keep=1; shift ;;
+	*) echo "e2e: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+say() { echo "e2e: $*" >&2; }
+[ "$(id -u)" = 0 ] || { say "needs root (debootstrap, chroot, mkfs -d); skipped"; exit 77; }
+for c in debootstrap qemu-system-x86_64 mkfs.ext4 dpkg-deb; do
+	command -v $c >/dev/null || { say "$c is missing (apt-get install debootstrap qemu-system-x86); skipped"; exit 77; }
+done
+[ -n "$kver" ] && [ -f "/boot/vmlinuz-$kver" ] || { say "no /boot/vmlinuz-6.12.*-amd64 on the host; skipped"; exit 77; }
+version=$(cat VERSION)
+w=$top/build/e2e
+mkdir -p "$w"
+exec 9>"$w/.lock"
+flock -n 9 || { say "another e2e run holds $w/.lock"; exit 1; }
+rootfs=$w/rootfs
+base=$w/base-$kver.tar
+mirror=${ZBLK_E2E_MIRROR:-http://deb.debian.org/debian}
+t0=$(date +%s)
+stamp() { echo "$(( $(date +%s) - t0 ))s"; }
+
+mounted=()
+umount_all() {
+	local i
+	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null; done
+	mounted=()
+}
+trap 'umount_all' EXIT
+chroot_mounts() {
+	local m
+	for m in proc sys dev dev/pts; do
+		mkdir -p "$rootfs/$m"
+		case $m in
+		proc) mount -t proc proc "$rootfs/proc" ;;
+		sys) mount -t sysfs sys "$rootfs/sys" ;;
+		dev) mount --bind /dev "$rootfs/dev" ;;
+		dev/pts) mount -t devpts devpts "$rootfs/dev/pts" ;;
+		esac && mounted+=("$rootfs/$m")
+	done
+}
+in_root() { LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive chroot "$rootfs" "$@"; }
+
+# ------------------------------------------------------------- 1. the image
+rm -rf "$rootfs"
+if [ -f "$base" ]; then
+	say "base image from cache $base"
+	mkdir -p "$rootfs" && tar -C "$rootfs" -xf "$base" || exit 1
+else
+	say "debootstrap bookworm (first run; cached afterwards) $(stamp)"
+	debootstrap --variant=minbase \
+		--include=systemd,systemd-sysv,udev,dbus,kmod,e2fsprogs,procps,initramfs-tools,ca-certificates \
+		bookworm "$rootfs" "$mirror" >"$w/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$w/debootstrap.log"; say "debootstrap failed"; exit 1; }
+	cat >"$rootfs/etc/apt/sources.list" <<-EOF
+	deb $mirror bookworm main
+	deb $mirror bookworm-updates main
+	deb http://deb.debian.org/debian-security bookworm-security main
+	deb $mirror bookworm-backports main
+	EOF
+	printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"; chmod +x "$rootfs/usr/sbin/policy-rc.d"
+	chroot_mounts
+	say "apt install dkms linux-image-$kver linux-headers-$kver $(stamp)"
+	{ in_root apt-get update && in_root apt-get install -y --no-install-recommends \
+		dkms "linux-image-$kver" "linux-headers-$kver"; } >"$w/apt-base.log" 2>&1 ||
+		{ tail -n 30 "$w/apt-base.log"; say "apt-get in the image failed"; exit 1; }
+	in_root apt-get clean
+	umount_all
+	rm -f "$rootfs/usr/sbin/policy-rc.d"
+	tar -C "$rootfs" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+	say "base image cached: $base ($(du -sh "$base" | cut -f1)) $(stamp)"
+fi
+
+# ------------------------------------------------- 2. the package, as users do
+make -s deb >/dev/null || { say "make deb failed"; exit 1; }
+deb=build/zblk-dkms_${version}_all.deb
+cp "$deb" "$rootfs/tmp/"
+printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"; chmod +x "$rootfs/usr/sbin/policy-rc.d"
+chroot_mounts
+say "apt install ./$(basename "$deb") in the image (DKMS builds zblk for $kver) $(stamp)"
+if ! in_root apt-get install -y "/tmp/$(basename "$deb")" >"$w/apt-zblk.log" 2>&1; then
+	tail -n 40 "$w/apt-zblk.log"; say "FAIL: apt install of the package"; exit 1
+fi
+ko=$(in_root modinfo -k "$kver" -n zblk 2>/dev/null)
+# dkms may compress it (zblk.ko.xz)
+[[ $ko == "/lib/modules/$kver/updates/dkms/zblk.ko"* ]] || { cat "$w/apt-zblk.log"; say "FAIL: zblk.ko not installed by DKMS (modinfo: '$ko')"; exit 1; }
+say "installed: $(in_root dkms status zblk | tr '\n' ' ') $(stamp)"
+umount_all
+rm -f "$rootfs/usr/sbin/policy-rc.d"
+
+# ----------------------------------------------- 3. configuration and checks
+cat >"$rootfs/etc/systemd/zblk-generator.conf" <<'EOF'
+[zblk0]
+zblk-size = 256
+compression-algorithm = zstd(level=5)
+unit-size = 16384
+swap-priority = 50
+
+[zblk1]
+zblk-size = min(ram / 2, 128)
+fs-type = ext4
+mount-point = /mnt/zblk1
+options = noatime
+
+[zblk2]
+zblk-size = 64
+not a key value line
+EOF
+echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" >"$rootfs/etc/fstab"
+echo zblk-e2e >"$rootfs/etc/hostname"
+mkdir -p "$rootfs/var/log/journal" "$rootfs/var/lib/zblk-e2e"
+rm -f "$rootfs/var/lib/zblk-e2e/boot"
+cat >"$rootfs/usr/local/sbin/zblk-e2e-check" <<'EOF'
+#!/bin/bash
+# Runs once per boot after multi-user.target; prints E2E-* lines.
+n=$(( $(cat /var/lib/zblk-e2e/boot 2>/dev/null || echo 0) + 1 ))
+echo $n >/var/lib/zblk-e2e/boot; sync
+echo "E2E-BOOT $n"
+ok() { echo "E2E-OK $*"; }
+bad() { echo "E2E-FAIL $*"; }
+is() { [ "$2" = "$3" ] && ok "$1: $2" || bad "$1: got '$2', expected '$3'"; }
+is "setup services" "$(systemctl is-active zblk-setup@zblk0.service zblk-setup@zblk1.service | tr '\n' ' ')" "active active "
+is "swap and mount units" "$(systemctl is-active dev-zblk0.swap mnt-zblk1.mount | tr '\n' ' ')" "active active "
+is "swap in /proc/swaps (name, priority)" "$(awk '$1 == "/dev/zblk0" { print $1, $5 }' /proc/swaps)" "/dev/zblk0 50"
+is "zblk0 disksize" "$(cat /sys/block/zblk0/disksize)" 268435456
+is "zblk0 algorithm" "$(cat /sys/block/zblk0/comp_algorithm)" "lz4 lz4hc [zstd]"
+is "zblk0 params" "$(cat /sys/block/zblk0/algorithm_params)" "algo=zstd level=5"
+is "zblk0 unit size" "$(cat /sys/block/zblk0/unit_size)" 16384
+is "zblk1 mount" "$(findmnt -n -o SOURCE,FSTYPE /mnt/zblk1)" "/dev/zblk1 ext4"
+is "zblk1 disksize" "$(cat /sys/block/zblk1/disksize)" 134217728
+is "zblk2 not set up" "$(cat /sys/block/zblk2/disksize 2>/dev/null || echo absent)" absent
+is "zblkctl" "$(zblkctl --raw -n --bytes -o NAME,ALGORITHM,DISKSIZE,UNIT-SIZE,MOUNTPOINT)" \
+	"$(printf '%s\n' '/dev/zblk0 zstd 268435456 16384 [SWAP]' '/dev/zblk1 lz4 134217728 4096 /mnt/zblk1')"
+# the generator's warnings reach the journal through the kernel log, with
+# "zblk-generator" as their syslog identifier
+journalctl -b -o short-monotonic | grep -q 'zblk-generator.*: \[zblk2\]: skipped, not set up' &&
+	ok "journal: [zblk2] reported skipped" || bad "journal lacks the [zblk2] warning"
+ko=$(modinfo -n zblk); is "module from DKMS" "${ko%.xz}" "/lib/modules/$(uname -r)/updates/dkms/zblk.ko"
+zblkctl
+if [ $n -ge 2 ]; then
+	prev=$(journalctl -b -1 -o cat -u zblk-setup@zblk0.service -u zblk-setup@zblk1.service)
+	echo "$prev" | sed 's/^/E2E-INFO previous boot: /'
+	c=$(echo "$prev" | grep -c 'Deactivated successfully')
+	[ "$c" = 2 ] && ok "previous boot: both setup services stopped cleanly (devices reset)" ||
+		bad "previous boot: $c of 2 setup services stopped cleanly"
+	echo "$prev" | grep -qi 'failed' && bad "previous boot: a setup service failed" || ok "previous boot: no failure"
+fi
+echo "E2E-DONE $n"
+if [ $n -lt 2 ]; then systemctl --no-block reboot; else systemctl --no-block poweroff; fi
+EOF
+chmod +x "$rootfs/usr/local/sbin/zblk-e2e-check"
+cat >"$rootfs/etc/systemd/system/zblk-e2e-check.service" <<'EOF'
+[Unit]
+Description=zblk end-to-end check
+After=multi-user.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/zblk-e2e-check
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+ln -sf /etc/systemd/system/zblk-e2e-check.service "$rootfs/etc/systemd/system/multi-user.target.wants/zblk-e2e-check.service"
+# no getty or network waits in the way
+rm -f "$rootfs/etc/systemd/system/getty.target.wants/"* 2>/dev/null
+
+# ------------------------------------------------------------- 4. boot twice
+img=$w/disk.img
+rm -f "$img"
+say "disk image $(stamp)"
+mkfs.ext4 -q -F -L root -d "$rootfs" "$img" 4G || { say "mkfs.ext4 -d failed"; exit 1; }
+initrd=$(ls "$rootfs/boot/initrd.img-$kver" 2>/dev/null) || { say "no initrd for $kver in the image"; exit 1; }
+cp "$initrd" "$w/initrd.img"
+fails=0
+for boot in 1 2; do
+	log=$w/console-$boot.log
+	say "boot $boot under QEMU (TCG; several minutes) $(stamp)"
+	timeout 1500 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 1G \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$w/initrd.img" \
+		-append "root=/dev/vda rw init=/lib/systemd/systemd console=ttyS0 panic=-1 systemd.show_status=0" \
+		-drive "file=$img,if=virtio,format=raw" -nic none \
+		-nographic -no-reboot -monitor none -serial "file:$log" </dev/null
+	rc=$?
+	grep -a 'E2E-' "$log" | sed 's/^.*\(E2E-\)/\1/' >&2
+	if [ $rc = 124 ]; then say "FAIL: boot $boot timed out"; fails=$((fails + 1)); break; fi
+	grep -aq "E2E-DONE $boot" "$log" || { say "FAIL: boot $boot did not finish its checks (see $log)"; fails=$((fails + 1)); break; }
+	c=$(grep -ac 'E2E-FAIL' "$log"); fails=$((fails + c))
+	say "boot $boot: $(grep -ac 'E2E-OK' "$log") ok, $c failed $(stamp)"
+done
+
+# ------------------------------------------------------------ 5. apt remove
+chroot_mounts
+printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"; chmod +x "$rootfs/usr/sbin/policy-rc.d"
+if in_root apt-get remove -y zblk-dkms >"$w/apt-remove.log" 2>&1 &&
+	[ -z "$(ls "$rootfs/lib/modules/$kver/updates/dkms/" 2>/dev/null | grep '^zblk\.ko')" ] && [ -z "$(in_root dkms status zblk 2>/dev/null)" ] &&
+	[ ! -e "$rootfs/usr/src/zblk-$version" ]; then
+	say "apt remove: module, DKMS entry and source gone"
+else
+	tail -n 20 "$w/apt-remove.log"; say "FAIL: apt remove left the module behind"; fails=$((fails + 1))
+fi
+umount_all
+[ $keep = 1 ] || rm -rf "$rootfs" "$img"
+say "$([ $fails = 0 ] && echo PASS || echo "FAIL ($fails)") in $(stamp)"
+[ $fails = 0 ]
