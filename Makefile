@@ -6,6 +6,7 @@
 #   make KDIR=/usr/src/linux-headers-<version>
 #   make ARCH=arm64           cross-build for the arm64-16k kernel (docs/arm64-16k.md)
 #   make check                every test: host unit tests + guest suite on 6.1, 6.12, 6.12-arm64-16k
+#   make check-debug          guest suite on a KASAN/lockdep 6.12 kernel built here (not in check)
 #   make demo                 boot a guest and show /dev/zblk0 as swap and ext4
 #   make bench                zblk vs zram vs brd in one guest (not a test)
 #   make sparse               build with sparse (C=1)
@@ -29,7 +30,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 W ?= 1
 V ?= 0
 
-.PHONY: all modules clean check demo bench sparse deps tools help deb check-package
+.PHONY: all modules clean check check-debug demo bench sparse deps tools help deb check-package
 
 all: modules
 
@@ -50,6 +51,13 @@ tools:
 check: deps
 	@tests/run $(CHECK_ARGS)
 
+# The guest suite on the debug kernel (KASAN, lockdep, ...; docs/guest-rig.md),
+# built first by tools/build-debug-kernel (cached: once per fragment and
+# source version). Slow: not part of check. CHECK_ARGS as for check.
+check-debug: deps
+	@tools/build-debug-kernel >/dev/null
+	@tests/run --kernel 6.12-debug --guest-only $(CHECK_ARGS)
+
 demo: deps
 	@tools/demo
 
@@ -69,5 +77,5 @@ clean:
 	-$(MAKE) -C tests/alloc clean
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 endif
