@@ -21,6 +21,12 @@
  * and 16K units are gathered in, so no buffer is allocated per I/O.
  * swap_slot_free_notify runs in atomic context and only try-locks; what it
  * cannot lock, zblk_free_work() frees later and takes the entry lock alone.
+ *
+ * Every write into a bio's page on the read path is followed by
+ * flush_dcache_page() (memcpy_to_page() does it itself), as zram and brd do:
+ * on architectures with aliasing data caches the page may be mapped at
+ * another virtual address by whoever reads it. tests/host/30-dcache-flush.sh
+ * checks this file for it.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
@@ -253,8 +259,11 @@ static int zblk_load(struct zblk *z, struct zblk_strm *strm, u32 index,
 	zblk_entry_lock(e);
 	dst = page ? kmap_local_page(page) : buf;
 	ret = zblk_load_locked(z, strm, e, dst);
-	if (page)
+	if (page) {
+		/* The reader may map the page at another address. */
+		flush_dcache_page(page);
 		kunmap_local(dst);
+	}
 	zblk_entry_unlock(e);
 	if (ret)
 		pr_err_ratelimited("%s: unit %u does not decompress\n",
