@@ -825,3 +825,36 @@ zb_compact_shrinker() {
 	zb_reset zblk0
 	zb_unload
 }
+
+# ---------------------------------------------------------------- system memory
+
+# zb_sys_free_kb: free memory as the kernel has it, in KiB: MemFree plus the
+# free pages parked on per-CPU lists (/proc/zoneinfo "count:"; 6.12's MemFree
+# leaves them out)
+zb_sys_free_kb() {
+	awk -v ps="$(($(zb_page_size) / 1024))" '
+		/^MemFree:/ { f = $2 }
+		FILENAME ~ /zoneinfo/ && $1 == "count:" { pcp += $2 }
+		END { print f + pcp * ps }' /proc/meminfo /proc/zoneinfo
+}
+
+# zb_slab_kb: Slab from /proc/meminfo, in KiB
+zb_slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# zb_settle: drop caches twice, a second apart, so that freed slabs and
+# per-CPU lists settle before memory is read
+zb_settle() {
+	zb_drop_caches
+	sleep 1
+	zb_drop_caches
+}
+
+# zb_clean_regular: remove regular files that a dd which lost a race with
+# hot_remove left in devtmpfs (they show as Shmem)
+zb_clean_regular() {
+	local f
+	for f in /dev/zblk*; do
+		[ -f "$f" ] && [ ! -b "$f" ] && rm -f "$f"
+	done
+	true
+}
