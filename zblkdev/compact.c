@@ -27,6 +27,7 @@
 #include <linux/gfp.h>
 #include <linux/shrinker.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
@@ -36,8 +37,27 @@
 #define ZBLK_SHRINK_BATCH	128UL
 
 /**
+ * struct zblk_compact_ctx - one compaction's context for zblk_move().
+ * @z: the device
+ * @objects: objects offered to zblk_move() so far (moved or skipped)
+ */
+struct zblk_compact_ctx {
+	struct zblk *z;
+	unsigned long objects;
+};
+
+/* Raise @v to @n if it is lower. */
+static void zblk_stat_max(atomic64_t *v, u64 n)
+{
+	s64 cur = atomic64_read(v);
+
+	while ((u64)cur < n && !atomic64_try_cmpxchg(v, &cur, n))
+		;
+}
+
+/**
  * zblk_move() - zba_move_fn for zblk: move one object of unit @owner.
- * @ctx: the device
+ * @ctx: a struct zblk_compact_ctx
  * @owner: unit index recorded with the object
  * @handle: the object's current handle
  *
@@ -49,11 +69,13 @@
  */
 static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
 {
-	struct zblk *z = ctx;
+	struct zblk_compact_ctx *c = ctx;
+	struct zblk *z = c->z;
 	struct zblk_entry *e;
 	unsigned long new;
 	bool moved = false;
 
+	c->objects++;
 	if (owner >= z->nr_units)
 		return false;
 	e = &z->table[owner];
@@ -70,11 +92,14 @@ static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
 	return moved;
 }
 
-static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages)
+static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages,
+				     unsigned long *objects)
 {
-	unsigned long freed = zba_compact(z->pool, zblk_move, z, max_pages);
+	struct zblk_compact_ctx c = { .z = z };
+	unsigned long freed = zba_compact(z->pool, zblk_move, &c, max_pages);
 
 	atomic64_add(freed, &z->stats.pages_compacted);
+	*objects = c.objects;
 	return freed;
 }
 
@@ -87,11 +112,12 @@ static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages)
  */
 long zblk_compact(struct zblk *z)
 {
+	unsigned long objects;
 	long ret = -EINVAL;
 
 	down_read(&z->init_lock);
 	if (z->disksize)
-		ret = zblk_do_compact(z, ULONG_MAX);
+		ret = zblk_do_compact(z, ULONG_MAX, &objects);
 	up_read(&z->init_lock);
 	return ret;
 }
@@ -110,8 +136,19 @@ static unsigned long zblk_shrink_scan(struct shrinker *s,
 {
 	struct zblk *z = zblk_compat_shrinker_priv(s);
 	unsigned long max = clamp(sc->nr_to_scan, 1UL, ZBLK_SHRINK_BATCH);
-	unsigned long freed = zblk_do_compact(z, max);
+	unsigned long freed, objects;
+	u64 t0 = ktime_get_ns(), ns;
 
+	freed = zblk_do_compact(z, max, &objects);
+	ns = ktime_get_ns() - t0;
+	atomic64_inc(&z->stats.shrink_calls);
+	atomic64_add(objects, &z->stats.shrink_objects);
+	atomic64_add(ns, &z->stats.shrink_ns);
+	zblk_stat_max(&z->stats.shrink_max_objects, objects);
+	zblk_stat_max(&z->stats.shrink_max_to_scan, sc->nr_to_scan);
+	if (objects > sc->nr_to_scan)
+		atomic64_inc(&z->stats.shrink_over);
+	zblk_stat_max(&z->stats.shrink_max_ns, ns);
 	return freed ? freed : SHRINK_STOP;
 }
 
