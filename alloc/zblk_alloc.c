@@ -1135,14 +1135,21 @@ static bool zba_worth(struct zba_type *t)
 	       zba_type_freeable(t, t->nr_used, t->nr_pages) > 0;
 }
 
+/* Has @ctl's object budget run out? */
+static bool zba_budget_out(const struct zba_compact_ctl *ctl)
+{
+	return ctl->objects >= ctl->max_objects;
+}
+
 /*
- * Isolate the sparsest block of @t, offer its objects to @fn, and free the
- * block if that emptied it.
+ * Isolate the sparsest block of @t, offer its objects to @fn until the
+ * object budget of @ctl runs out, and free the block if that emptied it.
  * Return: false if @t was not worth compacting; else *@emptied tells whether
  *	the block was freed.
  */
 static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
-			      zba_move_fn fn, void *ctx, bool *emptied)
+			      zba_move_fn fn, void *ctx,
+			      struct zba_compact_ctl *ctl, bool *emptied)
 {
 	struct zba_block *b;
 	unsigned int slot, limit;
@@ -1163,7 +1170,7 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 	 * type's only non-full block, into its own lowest free slots until
 	 * none is left below the object.
 	 */
-	for (limit = t->slots; ; limit = slot) {
+	for (limit = t->slots; !zba_budget_out(ctl); limit = slot) {
 		spin_lock(&t->lock);
 		slot = find_last_bit(zba_used(t, b), limit);
 		if (slot >= limit || (!zba_fullest(t) &&
@@ -1173,7 +1180,8 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 		}
 		owner = zba_get_owner(t, b, slot);
 		spin_unlock(&t->lock);
-		fn(ctx, owner, zba_mkhandle(t, b, slot));
+		ctl->objects++;
+		ctl->moved += fn(ctx, owner, zba_mkhandle(t, b, slot));
 	}
 
 	spin_lock(&t->lock);
@@ -1189,9 +1197,13 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 	return true;
 }
 
-/* Compact @t until nothing is gained or @budget pages were freed. */
+/*
+ * Compact @t until nothing is gained, @budget pages were freed or @ctl's
+ * object budget ran out.
+ */
 static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 				      zba_move_fn fn, void *ctx,
+				      struct zba_compact_ctl *ctl,
 				      unsigned long budget)
 {
 	long freed = 0, rel0, mov0;
@@ -1204,10 +1216,10 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 	rounds = t->nr_blocks;
 	spin_unlock(&t->lock);
 	while ((freed <= 0 || (unsigned long)freed < budget) && stuck < 2 &&
-	       rounds--) {
+	       !zba_budget_out(ctl) && rounds--) {
 		rel0 = atomic_long_read(&pool->moved_pages);
 		mov0 = atomic_long_read(&pool->move_pages);
-		if (!zba_compact_block(pool, t, fn, ctx, &emptied))
+		if (!zba_compact_block(pool, t, fn, ctx, ctl, &emptied))
 			break;
 		/* Pages moves gave back from the block less pages they took. */
 		freed += atomic_long_read(&pool->moved_pages) - rel0 -
@@ -1219,19 +1231,28 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 }
 
 unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
-			  unsigned long max_pages)
+			  struct zba_compact_ctl *ctl)
 {
 	unsigned long freed = 0;
 	unsigned int i, ti;
+	struct zba_type *t;
 
+	ctl->objects = 0;
+	ctl->moved = 0;
 	if (!mutex_trylock(&pool->compact_lock))
 		return 0;
-	for (i = 0; i < pool->nr_types && freed < max_pages; i++) {
+	for (i = 0; i < pool->nr_types && freed < ctl->max_pages &&
+		    !zba_budget_out(ctl); i++) {
 		ti = (pool->compact_next + i) % pool->nr_types;
-		freed += zba_compact_type(pool, &pool->types[ti], fn, ctx,
-					  max_pages - freed);
-		/* Start there next time if the budget ran out here. */
-		if (freed >= max_pages)
+		t = &pool->types[ti];
+		/* A lockless look first: most types have nothing to give. */
+		if (!zba_type_freeable(t, READ_ONCE(t->nr_used),
+				       READ_ONCE(t->nr_pages)))
+			continue;
+		freed += zba_compact_type(pool, t, fn, ctx, ctl,
+					  ctl->max_pages - freed);
+		/* Start there next time if a budget ran out here. */
+		if (freed >= ctl->max_pages || zba_budget_out(ctl))
 			pool->compact_next = ti;
 	}
 	mutex_unlock(&pool->compact_lock);

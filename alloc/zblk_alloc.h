@@ -211,18 +211,42 @@ typedef bool (*zba_move_fn)(void *ctx, u32 owner, unsigned long handle);
 unsigned long zba_move(struct zba_pool *pool, unsigned long handle);
 
 /**
+ * struct zba_compact_ctl - bounds and results of one zba_compact() call.
+ * @max_pages:		in: stop once this many pages were freed (ULONG_MAX:
+ *			no bound)
+ * @max_objects:	in: the work bound: offer at most this many objects to
+ *			the callback (ULONG_MAX: no bound). Besides those
+ *			calls and their copies, a call reads each type's
+ *			counters once and, per type with pages to gain, takes
+ *			its lock a few times and isolates at most two blocks
+ *			without offering an object.
+ * @objects:		out: objects offered to the callback
+ * @moved:		out: of those, objects the callback moved
+ */
+struct zba_compact_ctl {
+	unsigned long max_pages;
+	unsigned long max_objects;
+	unsigned long objects;
+	unsigned long moved;
+};
+
+/**
  * zba_compact() - move objects out of sparse blocks and free emptied blocks.
  * @pool: the pool
  * @fn: callback that locks the owner and calls zba_move()
  * @ctx: passed to @fn
- * @max_pages: stop once this many pages were freed (ULONG_MAX: no bound)
+ * @ctl: bounds (in) and work done (out)
  *
- * Only one compaction runs per pool at a time; a concurrent call returns 0.
+ * Stops when either bound of @ctl is reached or nothing more is gained. A
+ * call cut short by @ctl->max_objects leaves the block it was emptying
+ * partly drained (pages its moves emptied are freed and counted); the next
+ * call starts with the same type. Only one compaction runs per pool at a
+ * time; a concurrent call returns 0 with @ctl->objects 0.
  * Context: process context; may call cond_resched() between blocks.
- * Return: pages freed.
+ * Return: pages freed, net of pages the moves added to other blocks.
  */
 unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
-			  unsigned long max_pages);
+			  struct zba_compact_ctl *ctl);
 
 /**
  * zba_pages_freeable() - sum of pages_freeable over all types.

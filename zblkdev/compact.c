@@ -8,8 +8,12 @@
  * from zba_read_begin() to zba_read_end(), so nobody can read through a
  * handle while it changes.
  *
- * Compaction runs from sysfs (compact) and from a per-device shrinker. The
- * shrinker can be called from reclaim inside our own write path (a writer
+ * Compaction runs from sysfs (compact) and from a per-device shrinker. A
+ * shrinker call runs inside another task's reclaim, so its work is bounded
+ * by what the kernel asked for: at most nr_to_scan objects are offered for
+ * moving (zba_compact()'s object budget), whatever their size and however
+ * many types have pages to give. The shrinker can be called from reclaim
+ * inside our own write path (a writer
  * allocating with GFP_NOIO holds a stream and possibly an entry lock), so
  * compaction never blocks on zblk's locks: entries are only try-locked and
  * a busy unit is skipped.
@@ -33,7 +37,10 @@
 #include "zblkdev/table.h"
 #include "alloc/zblk_alloc.h"
 
-/* Upper bound on pages one shrinker call tries to free. */
+/*
+ * Most objects one shrinker call offers for moving (and pages it frees),
+ * whatever nr_to_scan says: the kernel's own batch (SHRINK_BATCH).
+ */
 #define ZBLK_SHRINK_BATCH	128UL
 
 /**
@@ -92,13 +99,24 @@ static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
 	return moved;
 }
 
+/*
+ * Compact with at most @max_pages freed and @max_objects offered to
+ * zblk_move(); *@objects is set to the objects offered.
+ */
 static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages,
+				     unsigned long max_objects,
 				     unsigned long *objects)
 {
 	struct zblk_compact_ctx c = { .z = z };
-	unsigned long freed = zba_compact(z->pool, zblk_move, &c, max_pages);
+	struct zba_compact_ctl ctl = {
+		.max_pages = max_pages,
+		.max_objects = max_objects,
+	};
+	unsigned long freed = zba_compact(z->pool, zblk_move, &c, &ctl);
 
 	atomic64_add(freed, &z->stats.pages_compacted);
+	/* zblk_move()'s own count, which must agree with the allocator's. */
+	WARN_ON_ONCE(c.objects != ctl.objects);
 	*objects = c.objects;
 	return freed;
 }
@@ -117,7 +135,7 @@ long zblk_compact(struct zblk *z)
 
 	down_read(&z->init_lock);
 	if (z->disksize)
-		ret = zblk_do_compact(z, ULONG_MAX, &objects);
+		ret = zblk_do_compact(z, ULONG_MAX, ULONG_MAX, &objects);
 	up_read(&z->init_lock);
 	return ret;
 }
@@ -131,6 +149,16 @@ static unsigned long zblk_shrink_count(struct shrinker *s,
 	return n ? n : SHRINK_EMPTY;
 }
 
+/*
+ * The kernel counts our freeable pages as the shrinker's objects and asks us
+ * to scan nr_to_scan of them. Moving one object frees at most about a page,
+ * so offering at most nr_to_scan objects (and stopping at nr_to_scan pages
+ * freed) keeps the call's work within what was asked; a call cut short
+ * leaves a block partly drained and the next one goes on from there.
+ * Return: pages freed (0 if objects moved but no page emptied yet), or
+ *	SHRINK_STOP when nothing could be done: no object offered (no pages
+ *	to gain, or another compaction is running).
+ */
 static unsigned long zblk_shrink_scan(struct shrinker *s,
 				      struct shrink_control *sc)
 {
@@ -139,7 +167,7 @@ static unsigned long zblk_shrink_scan(struct shrinker *s,
 	unsigned long freed, objects;
 	u64 t0 = ktime_get_ns(), ns;
 
-	freed = zblk_do_compact(z, max, &objects);
+	freed = zblk_do_compact(z, max, max, &objects);
 	ns = ktime_get_ns() - t0;
 	atomic64_inc(&z->stats.shrink_calls);
 	atomic64_add(objects, &z->stats.shrink_objects);
@@ -149,7 +177,9 @@ static unsigned long zblk_shrink_scan(struct shrinker *s,
 	if (objects > sc->nr_to_scan)
 		atomic64_inc(&z->stats.shrink_over);
 	zblk_stat_max(&z->stats.shrink_max_ns, ns);
-	return freed ? freed : SHRINK_STOP;
+	if (!objects)
+		return SHRINK_STOP;
+	return freed;
 }
 
 /**

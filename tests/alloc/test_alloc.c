@@ -174,6 +174,15 @@ static size_t draw_size(unsigned int unit, enum dist d)
 	return 1 + rnd() % unit;
 }
 
+/* zba_compact() bounded by pages only. */
+static unsigned long compact_pages(struct zba_pool *pool, zba_move_fn fn, void *ctx,
+				   unsigned long max_pages)
+{
+	struct zba_compact_ctl ctl = { .max_pages = max_pages, .max_objects = ULONG_MAX };
+
+	return zba_compact(pool, fn, ctx, &ctl);
+}
+
 /* ---- types: every type and both unit sizes ---- */
 
 /* Compaction callback of the types test: the owner is the index in h[]. */
@@ -253,7 +262,7 @@ static void test_types_unit(unsigned int unit)
 				zba_free(pool, h[i]);
 				h[i] = 0;
 			}
-			zba_compact(pool, owner_check_cb, &oc, ULONG_MAX);
+			compact_pages(pool, owner_check_cb, &oc, ULONG_MAX);
 			CHECK(oc.bad == 0, "type %u: %ld of %ld owners wrong after writing %u-byte objects",
 			      t, oc.bad, oc.calls, sizes[1]);
 			for (i = 1; i < n; i += 2)
@@ -541,7 +550,7 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 
 	/* A callback that refuses everything changes nothing. */
 	c.refuse = true;
-	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	got = compact_pages(pool, move_cb, &c, ULONG_MAX);
 	CHECK(got == 0 && zba_total_pages(pool) == t0, "refusing callback freed %lu", got);
 	CHECK(c.calls > 0 && c.bad_owner == 0, "calls %ld bad owners %ld", c.calls, c.bad_owner);
 	check_books(pool, live, "after refused compaction");
@@ -553,14 +562,14 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	 * (raced_pages) are not in it.
 	 */
 	c.free_permille = 20;
-	got = zba_compact(pool, move_cb, &c, 8);
+	got = compact_pages(pool, move_cb, &c, 8);
 	CHECK(got >= 8 && got < t0 / 2, "budget 8 freed %lu", got);
 	CHECK(t0 - zba_total_pages(pool) == got + c.raced_pages,
 	      "returned %lu, total fell by %lu, racing frees gave back %ld",
 	      got, t0 - zba_total_pages(pool), c.raced_pages);
 	t0 = zba_total_pages(pool);
 	c.raced_pages = 0;
-	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	got = compact_pages(pool, move_cb, &c, ULONG_MAX);
 	t1 = zba_total_pages(pool);
 	f1 = zba_pages_freeable(pool);
 	CHECK(t0 - t1 == got + c.raced_pages,
@@ -598,7 +607,7 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	c.free_permille = 0;
 	c.moved = 0;
 	t0 = zba_total_pages(pool);
-	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	got = compact_pages(pool, move_cb, &c, ULONG_MAX);
 	CHECK(c.bad_owner == 0 && c.moved > 0, "second compaction: %ld wrong owners, %ld moved",
 	      c.bad_owner, c.moved);
 	CHECK(t0 - zba_total_pages(pool) == got, "second compaction count");
@@ -631,6 +640,115 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	check_no_leak("compact");
 }
 
+/*
+ * The work bound, as the shrinker uses it: a call with max_objects = N (and
+ * max_pages = N) offers at most N objects to the callback, whatever the
+ * objects' size; the pages it returns are what the total fell by; calls in
+ * a row finish the job that one unbounded call would do; a call with nothing
+ * to do offers nothing. Small objects (17-40 a page) and half of them freed,
+ * so that freeing N pages takes many more than N moves: a bound on pages
+ * alone (the old budget) must overrun N here, or the test proves nothing.
+ */
+static void compact_budget_run(unsigned int unit, unsigned int nr, unsigned int lo,
+			       unsigned int hi)
+{
+	static const unsigned long budgets[] = { 1, 7, 32, 128 };
+	struct zba_pool *pool = zba_pool_create("b", unit);
+	struct ref *ref = calloc(nr, sizeof(*ref));
+	struct cctx c = { .pool = pool, .ref = ref, .nr = nr };
+	struct zba_compact_ctl ctl;
+	unsigned long t0, got, calls, objs, freeable, pages_only_objs, k, types_used = 0;
+	long live = 0;
+	unsigned int i;
+
+	REQUIRE(pool && ref, "setup");
+	c.live = &live;
+	for (i = 0; i < nr; i++) {
+		ref[i].len = lo + rnd() % (hi - lo + 1);
+		ref[i].seed = rnd();
+		REQUIRE(!zba_alloc(pool, ref[i].len, i, GFP_NOIO, &ref[i].h), "alloc");
+		store(pool, ref[i].h, ref[i].len, ref[i].seed);
+		live++;
+	}
+	for (i = 0; i < nr; i++)
+		if (rnd() % 2) {
+			zba_free(pool, ref[i].h);
+			ref[i].h = 0;
+			live--;
+		}
+	freeable = zba_pages_freeable(pool);
+
+	/* The old budget: pages only. How many objects would it take? */
+	t0 = zba_total_pages(pool);
+	ctl = (struct zba_compact_ctl){ .max_pages = 128, .max_objects = ULONG_MAX };
+	c.calls = 0;
+	got = zba_compact(pool, move_cb, &c, &ctl);
+	pages_only_objs = ctl.objects;
+	CHECK(ctl.objects == (unsigned long)c.calls && ctl.moved == (unsigned long)c.moved,
+	      "ctl says %lu objects %lu moved, callback saw %ld and %ld", ctl.objects, ctl.moved,
+	      c.calls, c.moved);
+	CHECK(pages_only_objs > 4 * 128, "a 128-page budget took only %lu objects: no overrun to bound",
+	      pages_only_objs);
+	CHECK(t0 - zba_total_pages(pool) == got, "pages-only call: returned %lu, total fell by %lu",
+	      got, t0 - zba_total_pages(pool));
+
+	/* Each bounded call stays within its budget and counts honestly. */
+	for (k = 0; k < sizeof(budgets) / sizeof(budgets[0]); k++) {
+		for (i = 0; i < 20; i++) {
+			t0 = zba_total_pages(pool);
+			c.calls = 0;
+			c.moved = 0;
+			ctl = (struct zba_compact_ctl){ .max_pages = budgets[k], .max_objects = budgets[k] };
+			got = zba_compact(pool, move_cb, &c, &ctl);
+			CHECK(ctl.objects <= budgets[k], "budget %lu: %lu objects offered", budgets[k],
+			      ctl.objects);
+			CHECK((unsigned long)c.calls == ctl.objects && (unsigned long)c.moved == ctl.moved,
+			      "budget %lu: ctl %lu/%lu, callback %ld/%ld", budgets[k], ctl.objects,
+			      ctl.moved, c.calls, c.moved);
+			CHECK(t0 - zba_total_pages(pool) == got, "budget %lu: returned %lu, total fell by %lu",
+			      budgets[k], got, t0 - zba_total_pages(pool));
+			CHECK(ctl.objects > 0, "budget %lu: a call with pages to gain did nothing", budgets[k]);
+		}
+		check_books(pool, live, "bounded compaction");
+	}
+
+	/* Bounded calls in a row finish the job. */
+	for (calls = 0, objs = 0; calls < 100000; calls++) {
+		ctl = (struct zba_compact_ctl){ .max_pages = 32, .max_objects = 32 };
+		zba_compact(pool, move_cb, &c, &ctl);
+		CHECK(ctl.objects <= 32, "%lu objects in a 32-object call", ctl.objects);
+		objs += ctl.objects;
+		if (!ctl.objects)
+			break;
+	}
+	for (i = 0; i < zba_nr_types(pool); i++) {
+		struct zba_type_stats st;
+
+		zba_type_stats(pool, i, &st);
+		types_used += st.blocks > 0;
+	}
+	CHECK(!ctl.objects, "still offering objects after %lu calls", calls);
+	CHECK(zba_pages_freeable(pool) <= types_used, "after %lu bounded calls %lu pages freeable",
+	      calls, zba_pages_freeable(pool));
+	/* Nothing to do: no object offered, nothing freed. */
+	ctl = (struct zba_compact_ctl){ .max_pages = 128, .max_objects = 128 };
+	CHECK(zba_compact(pool, move_cb, &c, &ctl) == 0 && ctl.objects == 0, "idle call: %lu objects",
+	      ctl.objects);
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "object %u damaged", i);
+	check_books(pool, live, "after bounded compaction");
+	printf("  compact budget unit %u, objects %u-%u bytes: freeable %lu pages; a 128-page budget "
+	       "took %lu objects; then %lu calls of <= 32 objects (%lu objects) left %lu freeable\n",
+	       unit, lo, hi, freeable, pages_only_objs, calls, objs, zba_pages_freeable(pool));
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			zba_free(pool, ref[i].h);
+	zba_pool_destroy(pool);
+	free(ref);
+	check_no_leak("compact budget");
+}
+
 static void test_compact(void)
 {
 	if (load_corpus())
@@ -638,6 +756,8 @@ static void test_compact(void)
 	compact_run(4096, 40000, 25);
 	compact_run(16384, 10000, 25);
 	compact_run(4096, 20000, 60);
+	compact_budget_run(4096, 60000, 96, 236);
+	compact_budget_run(16384, 60000, 96, 236);
 }
 
 /* ---- metadata: small, counted, bucket-exact ---- */
@@ -827,7 +947,13 @@ static void *conc_compactor(void *arg)
 	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
 		struct zba_type_stats st;
 
-		zba_compact(c->pool, conc_cb, c, ULONG_MAX);
+		/* Small object budgets now and then: calls cut short mid-block. */
+		struct zba_compact_ctl ctl = {
+			.max_pages = ULONG_MAX,
+			.max_objects = c->compactions % 3 ? ULONG_MAX : 1 + c->compactions % 17,
+		};
+
+		zba_compact(c->pool, conc_cb, c, &ctl);
 		zba_type_stats(c->pool, c->compactions % zba_nr_types(c->pool), &st);
 		(void)zba_pages_freeable(c->pool);
 		c->compactions++;

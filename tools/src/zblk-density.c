@@ -668,6 +668,7 @@ int main(int argc, char **argv)
 		struct zs_figures zc;
 		u64 x = seed * 0x9e3779b97f4a7c15ULL | 1;
 		unsigned long before;
+		struct zba_compact_ctl ctl = { .max_pages = ULONG_MAX, .max_objects = ULONG_MAX };
 
 		for (i = 0; i < r.nr; i++) {
 			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -691,7 +692,7 @@ int main(int argc, char **argv)
 		put(&o, "free_zsmalloc_bytes", "%lu", zf.bytes);
 		put(&o, "free_zsmalloc_overhead", "%.4f", left ? zf.bytes / left : 0);
 		before = zba_total_pages(r.pool);
-		got = zba_compact(r.pool, move_cb, &r, ULONG_MAX);
+		got = zba_compact(r.pool, move_cb, &r, &ctl);
 		put(&o, "compact_pages_freed", "%lu", got);
 		put(&o, "compact_allocated_bytes", "%lu", zba_total_pages(r.pool) * PAGE_SIZE);
 		put(&o, "compact_overhead", "%.4f", left ? zba_total_pages(r.pool) * PAGE_SIZE / left : 0);
