@@ -453,6 +453,35 @@ int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes)
 }
 
 /**
+ * zblk_for_each_class() - call @fn with each allocator type's figures.
+ * @z: the device
+ * @fn: called for type 0, 1, ... in order
+ * @ctx: passed to @fn
+ *
+ * Context: process context; takes init_lock for reading (held across the
+ *	calls, so @fn may not call back into the device's configuration).
+ * Return: 0, or -ENODEV when the device has no disksize (no pool).
+ */
+int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx)
+{
+	struct zba_type_stats st;
+	unsigned int type, n;
+	int ret = -ENODEV;
+
+	down_read(&z->init_lock);
+	if (zblk_init_done(z)) {
+		n = zba_nr_types(z->pool);
+		for (type = 0; type < n; type++) {
+			zba_type_stats(z->pool, type, &st);
+			fn(ctx, type, &st);
+		}
+		ret = 0;
+	}
+	up_read(&z->init_lock);
+	return ret;
+}
+
+/**
  * zblk_get_debug_stat() - snapshot for debug_stat.
  * @z: the device
  * @st: filled in

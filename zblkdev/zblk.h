@@ -25,6 +25,7 @@
 #include "zblkdev/zblk_compat.h"
 
 struct zba_pool;
+struct zba_type_stats;
 struct zblk_comp;
 struct zblk_backend;
 struct gendisk;
@@ -244,6 +245,9 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st);
 void zblk_get_io_stat(struct zblk *z, struct zblk_io_stat *st);
 int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes);
 void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st);
+typedef void (*zblk_class_fn)(void *ctx, unsigned int type,
+			      const struct zba_type_stats *st);
+int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx);
 int zblk_add(void);
 int zblk_remove_id(int id);
 
