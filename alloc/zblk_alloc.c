@@ -50,7 +50,11 @@
  * lowest free slot of the fullest other block, or, when the isolated block is
  * the type's only non-full one, into a lower free slot of the same block.
  * zba_move() never creates a block; it may add a page to the receiving block
- * with GFP_NOWAIT. Pages are counted as freed net of such additions, and
+ * with GFP_NOWAIT. A call's work is bounded by its caller: at most
+ * ctl->max_objects objects are offered to the callback (a shrinker passes
+ * nr_to_scan), and it stops at ctl->max_pages pages freed; a call cut short
+ * leaves its block partly drained, and the next one starts at the same type.
+ * Pages are counted as freed net of such additions, and
  * only pages zba_move() itself released count: pages an owner's zba_free()
  * releases from an isolated block meanwhile are not compaction's.
  *

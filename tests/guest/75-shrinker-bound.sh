@@ -15,9 +15,9 @@
 # - the shrinker ran (calls > 0, pages_compacted grew, mem_used_total fell);
 # - no call offered more objects than its nr_to_scan (the bound);
 # - the data reads back unchanged.
-# Reported: objects and time per call, and, from the vmscan tracepoints,
-# direct reclaim latency and the time of the kernel's zblk shrinker
-# invocations (mm_shrink_slab_start/end), where tracefs has them.
+# Reported: objects and time per call, and, from the vmscan tracepoints
+# (where tracefs has them), the latency of direct reclaim episodes, which is
+# where another task waits for a shrinker call.
 . /lib/zblk/lib.sh
 . /lib/zblk/lib-zblk.sh
 
@@ -44,28 +44,22 @@ trace_on() {
 	echo 0 >$T/tracing_on
 	echo >$T/trace
 	echo 8192 >$T/buffer_size_kb
-	for e in mm_vmscan_direct_reclaim_begin mm_vmscan_direct_reclaim_end mm_shrink_slab_start mm_shrink_slab_end; do
+	for e in mm_vmscan_direct_reclaim_begin mm_vmscan_direct_reclaim_end; do
 		echo 1 >$T/events/vmscan/$e/enable || return 1
 	done
 	echo 1 >$T/tracing_on
 }
 
-# durations (us) of begin/end pairs per task: direct reclaim, and the
-# kernel's invocations of zblk's shrinker (each may call scan several times)
+# durations (us) of direct reclaim begin/end pairs per task
 trace_report() {
 	echo 0 >$T/tracing_on
 	awk '
 	function ts(   i) { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+\.[0-9]+:$/) return substr($i, 1, length($i) - 1) + 0; return -1 }
 	/mm_vmscan_direct_reclaim_begin:/ { rb[$1] = ts() }
 	/mm_vmscan_direct_reclaim_end:/ && ($1 in rb) { d = (ts() - rb[$1]) * 1e6; delete rb[$1]; rn++; rs += d; if (d > rm) rm = d }
-	/mm_shrink_slab_start:/ && /zblk_shrink_scan/ { sb[$1] = ts() }
-	/mm_shrink_slab_end:/ && ($1 in sb) { d = (ts() - sb[$1]) * 1e6; delete sb[$1]; sn++; ss += d; if (d > sm) sm = d }
-	/mm_shrink_slab_start:/ && !/zblk_shrink_scan/ { delete sb[$1] }
-	END {
-		printf "direct reclaim: %d episodes, mean %.0f us, max %.0f us\n", rn, rn ? rs / rn : 0, rm
-		printf "zblk shrinker invocations (do_shrink_slab): %d, mean %.0f us, max %.0f us\n", sn, sn ? ss / sn : 0, sm
-	}' $T/trace
-	for e in mm_vmscan_direct_reclaim_begin mm_vmscan_direct_reclaim_end mm_shrink_slab_start mm_shrink_slab_end; do
+	END { printf "direct reclaim: %d episodes, mean %.0f us, max %.0f us\n", rn, rn ? rs / rn : 0, rm }' $T/trace
+	echo "trace buffer overruns (events lost): $(awk '/^overrun:/ { s += $2 } END { print s + 0 }' $T/per_cpu/cpu*/stats)"
+	for e in mm_vmscan_direct_reclaim_begin mm_vmscan_direct_reclaim_end; do
 		echo 0 >$T/events/vmscan/$e/enable
 	done
 	echo >$T/trace
