@@ -121,7 +121,7 @@ static void zblk_install_locked(struct zblk *z, struct zblk_entry *e,
  */
 static bool zblk_over_limit(struct zblk *z)
 {
-	unsigned long total = zba_total_pages(z->pool);
+	unsigned long total = zba_mem_pages(z->pool);
 	unsigned long limit = READ_ONCE(z->limit_pages);
 	long cur;
 

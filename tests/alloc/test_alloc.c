@@ -73,10 +73,17 @@ static void store(struct zba_pool *pool, unsigned long h, size_t len, u64 seed)
 	zba_write(pool, h, expect, len);
 }
 
-/* Counters add up: objects, pages, blocks, kmalloc objects. */
+/*
+ * kmalloc bytes (bucket sizes) the pool held with no block: its own tables.
+ * Set by tests that check descriptor bytes against the shim's count; 0 when
+ * not known.
+ */
+static long pool_kmalloc_rounded;
+
+/* Counters add up: objects, pages, blocks, kmalloc objects and bytes. */
 static void check_books(struct zba_pool *pool, long live, const char *when)
 {
-	unsigned long objs = 0, pages = 0, blocks = 0, freeable = 0;
+	unsigned long objs = 0, pages = 0, blocks = 0, freeable = 0, meta = 0;
 	unsigned int i, j;
 
 	for (i = 0; i < zba_nr_types(pool); i++) {
@@ -91,7 +98,11 @@ static void check_books(struct zba_pool *pool, long live, const char *when)
 		CHECK(st.objs_used <= st.objs_allocated, "%s: type %u objs", when, i);
 		CHECK(st.blocks == 0 || st.pages > 0, "%s: type %u block without pages", when, i);
 		CHECK(st.occupancy[4] * st.slots_per_block <= st.objs_used, "%s: type %u full", when, i);
+		CHECK(st.meta_bytes % (st.blocks ? st.blocks : 1) == 0 &&
+		      (!st.blocks || st.meta_bytes / st.blocks >= 32),
+		      "%s: type %u: %lu descriptor bytes for %lu blocks", when, i, st.meta_bytes, st.blocks);
 		objs += st.objs_used;
+		meta += st.meta_bytes;
 		pages += st.pages;
 		blocks += st.blocks;
 		freeable += st.pages_freeable;
@@ -101,6 +112,16 @@ static void check_books(struct zba_pool *pool, long live, const char *when)
 	CHECK((long)pages == shim_live_pages, "%s: pages %lu, page allocator has %ld", when, pages, shim_live_pages);
 	/* One descriptor per block plus the pool and its size table. */
 	CHECK((long)blocks + 2 == shim_live_kmalloc, "%s: blocks %lu, kmalloc objects %ld", when, blocks, shim_live_kmalloc);
+	CHECK(meta == zba_meta_bytes(pool), "%s: type descriptor bytes %lu != pool's %lu", when, meta,
+	      zba_meta_bytes(pool));
+	/* Descriptor bytes are what kmalloc holds for them, bucket-rounded. */
+	if (pool_kmalloc_rounded)
+		CHECK((long)meta == shim_live_kmalloc_rounded - pool_kmalloc_rounded,
+		      "%s: descriptor bytes %lu, kmalloc holds %ld beyond the pool's %ld", when, meta,
+		      shim_live_kmalloc_rounded - pool_kmalloc_rounded, pool_kmalloc_rounded);
+	CHECK(zba_mem_pages(pool) == pages + DIV_ROUND_UP(meta, PAGE_SIZE),
+	      "%s: mem pages %lu != %lu pages + %lu descriptor bytes", when, zba_mem_pages(pool),
+	      pages, meta);
 	CHECK(freeable == zba_pages_freeable(pool), "%s: freeable", when);
 	CHECK(shim_warnings == 0, "%s: %ld kernel warnings", when, shim_warnings);
 }
@@ -153,7 +174,42 @@ static size_t draw_size(unsigned int unit, enum dist d)
 	return 1 + rnd() % unit;
 }
 
+/* zba_compact() bounded by pages only. */
+static unsigned long compact_pages(struct zba_pool *pool, zba_move_fn fn, void *ctx,
+				   unsigned long max_pages)
+{
+	struct zba_compact_ctl ctl = { .max_pages = max_pages, .max_objects = ULONG_MAX };
+
+	return zba_compact(pool, fn, ctx, &ctl);
+}
+
 /* ---- types: every type and both unit sizes ---- */
+
+/* Compaction callback of the types test: the owner is the index in h[]. */
+struct owner_check {
+	struct zba_pool *pool;
+	unsigned long *h;
+	unsigned int n;
+	long calls, bad;
+};
+
+static bool owner_check_cb(void *ctx, u32 owner, unsigned long handle)
+{
+	struct owner_check *oc = ctx;
+	unsigned long nh;
+
+	oc->calls++;
+	if (owner >= oc->n || oc->h[owner] != handle) {
+		oc->bad++;
+		return false;
+	}
+	nh = zba_move(oc->pool, handle);
+	if (!nh)
+		return false;
+	oc->h[owner] = nh;
+	return true;
+}
+
 static void test_types_unit(unsigned int unit)
 {
 	struct zba_pool *pool = zba_pool_create("types", unit);
@@ -161,6 +217,7 @@ static void test_types_unit(unsigned int unit)
 	unsigned long *h;
 
 	REQUIRE(pool, "pool for unit %u", unit);
+	pool_kmalloc_rounded = shim_live_kmalloc_rounded;
 	h = calloc(600, sizeof(*h));
 	CHECK(zba_huge_size(pool) > unit / 2 && zba_huge_size(pool) <= unit, "huge %u", zba_huge_size(pool));
 	for (t = 0; t < zba_nr_types(pool); t++) {
@@ -169,11 +226,14 @@ static void test_types_unit(unsigned int unit)
 
 		zba_type_stats(pool, t, &st);
 		CHECK(st.slot_size > prev && st.slot_size % 8 == 0, "type %u slot %u", t, st.slot_size);
+		/* The owner lives in the slot's last 4 bytes, but for the unit type. */
+		CHECK(st.obj_max == (t + 1 == zba_nr_types(pool) ? unit : st.slot_size - 4),
+		      "type %u slot %u holds objects of up to %u", t, st.slot_size, st.obj_max);
 		CHECK(st.slots_per_block * st.slot_size <= st.pages_per_block * PAGE_SIZE &&
 		      st.slots_per_block >= 1 && st.slots_per_block <= 512, "type %u geometry", t);
 		CHECK((t + 1 == zba_nr_types(pool)) == (st.slot_size == unit), "last type is the unit");
 		sizes[0] = prev + 1;
-		sizes[1] = st.slot_size;
+		sizes[1] = st.obj_max;
 		/* More than one block's worth, so that a second block is made. */
 		n = st.slots_per_block + 1 < 600 ? st.slots_per_block + 1 : 600;
 		for (i = 0; i < n; i++) {
@@ -183,24 +243,46 @@ static void test_types_unit(unsigned int unit)
 			CHECK(r == 0 && h[i], "alloc %zu: %d", len, r);
 			if (r)
 				break;
-			CHECK(zba_slot_size(pool, h[i]) == st.slot_size, "size %zu got slot %u want %u",
-			      len, zba_slot_size(pool, h[i]), st.slot_size);
+			CHECK(zba_slot_size(pool, h[i]) == st.obj_max, "size %zu got slot %u want %u",
+			      len, zba_slot_size(pool, h[i]), st.obj_max);
 			store(pool, h[i], len, i * 7919 + t);
 		}
 		for (i = 0; i < n && h[i]; i++)
 			CHECK(verify(pool, h[i], sizes[i & 1], i * 7919 + t), "type %u obj %u", t, i);
 		check_books(pool, n, "types");
-		for (i = 0; i < n && h[i]; i++)
-			zba_free(pool, h[i]);
+		/*
+		 * Objects of the largest size end where the slot's owner
+		 * begins: free the small ones and compact; every owner must
+		 * come back right and every object intact.
+		 */
+		if (n > 2) {
+			struct owner_check oc = { .pool = pool, .h = h, .n = n };
+
+			for (i = 0; i < n; i += 2) {
+				zba_free(pool, h[i]);
+				h[i] = 0;
+			}
+			compact_pages(pool, owner_check_cb, &oc, ULONG_MAX);
+			CHECK(oc.bad == 0, "type %u: %ld of %ld owners wrong after writing %u-byte objects",
+			      t, oc.bad, oc.calls, sizes[1]);
+			for (i = 1; i < n; i += 2)
+				CHECK(verify(pool, h[i], sizes[1], i * 7919 + t), "type %u obj %u after compaction",
+				      t, i);
+			check_books(pool, n / 2, "types after compaction");
+		}
+		for (i = 0; i < n; i++)
+			if (h[i])
+				zba_free(pool, h[i]);
 		memset(h, 0, 600 * sizeof(*h));
 		CHECK(zba_total_pages(pool) == 0, "pages left after freeing type %u", t);
-		prev = st.slot_size;
+		prev = st.obj_max;
 	}
 	/* Bad sizes are refused without a warning. */
 	CHECK(zba_alloc(pool, 0, 0, GFP_NOIO, &h[0]) == -EINVAL, "size 0");
 	CHECK(zba_alloc(pool, unit + 1, 0, GFP_NOIO, &h[0]) == -EINVAL, "size unit+1");
 	CHECK(shim_warnings == 0, "warnings");
 	zba_pool_destroy(pool);
+	pool_kmalloc_rounded = 0;
 	free(h);
 	check_no_leak("types");
 }
@@ -468,7 +550,7 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 
 	/* A callback that refuses everything changes nothing. */
 	c.refuse = true;
-	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	got = compact_pages(pool, move_cb, &c, ULONG_MAX);
 	CHECK(got == 0 && zba_total_pages(pool) == t0, "refusing callback freed %lu", got);
 	CHECK(c.calls > 0 && c.bad_owner == 0, "calls %ld bad owners %ld", c.calls, c.bad_owner);
 	check_books(pool, live, "after refused compaction");
@@ -480,14 +562,14 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	 * (raced_pages) are not in it.
 	 */
 	c.free_permille = 20;
-	got = zba_compact(pool, move_cb, &c, 8);
+	got = compact_pages(pool, move_cb, &c, 8);
 	CHECK(got >= 8 && got < t0 / 2, "budget 8 freed %lu", got);
 	CHECK(t0 - zba_total_pages(pool) == got + c.raced_pages,
 	      "returned %lu, total fell by %lu, racing frees gave back %ld",
 	      got, t0 - zba_total_pages(pool), c.raced_pages);
 	t0 = zba_total_pages(pool);
 	c.raced_pages = 0;
-	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	got = compact_pages(pool, move_cb, &c, ULONG_MAX);
 	t1 = zba_total_pages(pool);
 	f1 = zba_pages_freeable(pool);
 	CHECK(t0 - t1 == got + c.raced_pages,
@@ -525,7 +607,7 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	c.free_permille = 0;
 	c.moved = 0;
 	t0 = zba_total_pages(pool);
-	got = zba_compact(pool, move_cb, &c, ULONG_MAX);
+	got = compact_pages(pool, move_cb, &c, ULONG_MAX);
 	CHECK(c.bad_owner == 0 && c.moved > 0, "second compaction: %ld wrong owners, %ld moved",
 	      c.bad_owner, c.moved);
 	CHECK(t0 - zba_total_pages(pool) == got, "second compaction count");
@@ -558,6 +640,115 @@ static void compact_run(unsigned int unit, unsigned int nr, unsigned int keep_pc
 	check_no_leak("compact");
 }
 
+/*
+ * The work bound, as the shrinker uses it: a call with max_objects = N (and
+ * max_pages = N) offers at most N objects to the callback, whatever the
+ * objects' size; the pages it returns are what the total fell by; calls in
+ * a row finish the job that one unbounded call would do; a call with nothing
+ * to do offers nothing. Small objects (17-40 a page) and half of them freed,
+ * so that freeing N pages takes many more than N moves: a bound on pages
+ * alone (the old budget) must overrun N here, or the test proves nothing.
+ */
+static void compact_budget_run(unsigned int unit, unsigned int nr, unsigned int lo,
+			       unsigned int hi)
+{
+	static const unsigned long budgets[] = { 1, 7, 32, 128 };
+	struct zba_pool *pool = zba_pool_create("b", unit);
+	struct ref *ref = calloc(nr, sizeof(*ref));
+	struct cctx c = { .pool = pool, .ref = ref, .nr = nr };
+	struct zba_compact_ctl ctl;
+	unsigned long t0, got, calls, objs, freeable, pages_only_objs, k, types_used = 0;
+	long live = 0;
+	unsigned int i;
+
+	REQUIRE(pool && ref, "setup");
+	c.live = &live;
+	for (i = 0; i < nr; i++) {
+		ref[i].len = lo + rnd() % (hi - lo + 1);
+		ref[i].seed = rnd();
+		REQUIRE(!zba_alloc(pool, ref[i].len, i, GFP_NOIO, &ref[i].h), "alloc");
+		store(pool, ref[i].h, ref[i].len, ref[i].seed);
+		live++;
+	}
+	for (i = 0; i < nr; i++)
+		if (rnd() % 2) {
+			zba_free(pool, ref[i].h);
+			ref[i].h = 0;
+			live--;
+		}
+	freeable = zba_pages_freeable(pool);
+
+	/* The old budget: pages only. How many objects would it take? */
+	t0 = zba_total_pages(pool);
+	ctl = (struct zba_compact_ctl){ .max_pages = 128, .max_objects = ULONG_MAX };
+	c.calls = 0;
+	got = zba_compact(pool, move_cb, &c, &ctl);
+	pages_only_objs = ctl.objects;
+	CHECK(ctl.objects == (unsigned long)c.calls && ctl.moved == (unsigned long)c.moved,
+	      "ctl says %lu objects %lu moved, callback saw %ld and %ld", ctl.objects, ctl.moved,
+	      c.calls, c.moved);
+	CHECK(pages_only_objs > 4 * 128, "a 128-page budget took only %lu objects: no overrun to bound",
+	      pages_only_objs);
+	CHECK(t0 - zba_total_pages(pool) == got, "pages-only call: returned %lu, total fell by %lu",
+	      got, t0 - zba_total_pages(pool));
+
+	/* Each bounded call stays within its budget and counts honestly. */
+	for (k = 0; k < sizeof(budgets) / sizeof(budgets[0]); k++) {
+		for (i = 0; i < 20; i++) {
+			t0 = zba_total_pages(pool);
+			c.calls = 0;
+			c.moved = 0;
+			ctl = (struct zba_compact_ctl){ .max_pages = budgets[k], .max_objects = budgets[k] };
+			got = zba_compact(pool, move_cb, &c, &ctl);
+			CHECK(ctl.objects <= budgets[k], "budget %lu: %lu objects offered", budgets[k],
+			      ctl.objects);
+			CHECK((unsigned long)c.calls == ctl.objects && (unsigned long)c.moved == ctl.moved,
+			      "budget %lu: ctl %lu/%lu, callback %ld/%ld", budgets[k], ctl.objects,
+			      ctl.moved, c.calls, c.moved);
+			CHECK(t0 - zba_total_pages(pool) == got, "budget %lu: returned %lu, total fell by %lu",
+			      budgets[k], got, t0 - zba_total_pages(pool));
+			CHECK(ctl.objects > 0, "budget %lu: a call with pages to gain did nothing", budgets[k]);
+		}
+		check_books(pool, live, "bounded compaction");
+	}
+
+	/* Bounded calls in a row finish the job. */
+	for (calls = 0, objs = 0; calls < 100000; calls++) {
+		ctl = (struct zba_compact_ctl){ .max_pages = 32, .max_objects = 32 };
+		zba_compact(pool, move_cb, &c, &ctl);
+		CHECK(ctl.objects <= 32, "%lu objects in a 32-object call", ctl.objects);
+		objs += ctl.objects;
+		if (!ctl.objects)
+			break;
+	}
+	for (i = 0; i < zba_nr_types(pool); i++) {
+		struct zba_type_stats st;
+
+		zba_type_stats(pool, i, &st);
+		types_used += st.blocks > 0;
+	}
+	CHECK(!ctl.objects, "still offering objects after %lu calls", calls);
+	CHECK(zba_pages_freeable(pool) <= types_used, "after %lu bounded calls %lu pages freeable",
+	      calls, zba_pages_freeable(pool));
+	/* Nothing to do: no object offered, nothing freed. */
+	ctl = (struct zba_compact_ctl){ .max_pages = 128, .max_objects = 128 };
+	CHECK(zba_compact(pool, move_cb, &c, &ctl) == 0 && ctl.objects == 0, "idle call: %lu objects",
+	      ctl.objects);
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "object %u damaged", i);
+	check_books(pool, live, "after bounded compaction");
+	printf("  compact budget unit %u, objects %u-%u bytes: freeable %lu pages; a 128-page budget "
+	       "took %lu objects; then %lu calls of <= 32 objects (%lu objects) left %lu freeable\n",
+	       unit, lo, hi, freeable, pages_only_objs, calls, objs, zba_pages_freeable(pool));
+	for (i = 0; i < nr; i++)
+		if (ref[i].h)
+			zba_free(pool, ref[i].h);
+	zba_pool_destroy(pool);
+	free(ref);
+	check_no_leak("compact budget");
+}
+
 static void test_compact(void)
 {
 	if (load_corpus())
@@ -565,6 +756,85 @@ static void test_compact(void)
 	compact_run(4096, 40000, 25);
 	compact_run(16384, 10000, 25);
 	compact_run(4096, 20000, 60);
+	compact_budget_run(4096, 60000, 96, 236);
+	compact_budget_run(16384, 60000, 96, 236);
+}
+
+/* ---- metadata: small, counted, bucket-exact ---- */
+
+/*
+ * Store every corpus object (as zblk does: raw from the huge size on) and
+ * check: descriptors (kmalloc buckets, exactly what the shim's kmalloc holds
+ * beyond the pool) are at most 1% of the pages overall and in every type
+ * holding 8 pages or more, no descriptor takes more than a kmalloc-512
+ * (formerly kmalloc-2k/-4k, whose slabs are high-order), pages stay within 1.03 x the
+ * compressed bytes (the density bound, 4K pages), and zba_mem_pages() is
+ * pages plus descriptors rounded up.
+ */
+static void meta_run(unsigned int unit, bool zstd)
+{
+	int u = unit == 16384;
+	unsigned int *sizes = zstd ? corpus_zstd[u] : corpus_lz4[u];
+	long n = corpus_n[u], i;
+	struct zba_pool *pool = zba_pool_create("meta", unit);
+	unsigned long *h = calloc(n, sizeof(*h)), pages, meta, type_meta_max = 0;
+	double compressed = 0, worst = 0;
+	unsigned int t, worst_t = 0;
+
+	REQUIRE(pool && h, "setup");
+	pool_kmalloc_rounded = shim_live_kmalloc_rounded;
+	for (i = 0; i < n; i++) {
+		size_t len = sizes[i] >= zba_huge_size(pool) ? unit : sizes[i];
+
+		REQUIRE(!zba_alloc(pool, len, i, GFP_NOIO, &h[i]), "alloc %zu", len);
+		compressed += sizes[i];
+	}
+	check_books(pool, n, "meta");
+	pages = zba_total_pages(pool);
+	meta = zba_meta_bytes(pool);
+	for (t = 0; t < zba_nr_types(pool); t++) {
+		struct zba_type_stats st;
+
+		zba_type_stats(pool, t, &st);
+		if (st.blocks && st.meta_bytes / st.blocks > type_meta_max)
+			type_meta_max = st.meta_bytes / st.blocks;
+		if (st.pages >= 8 && st.meta_bytes > worst * st.pages * PAGE_SIZE) {
+			worst = (double)st.meta_bytes / (st.pages * PAGE_SIZE);
+			worst_t = t;
+		}
+	}
+	printf("  meta unit %u %s: %lu pages (%.4f x compressed), descriptors %lu bytes = %.3f%%, "
+	       "worst type with >= 8 pages %u: %.3f%%, largest descriptor %lu bytes\n",
+	       unit, zstd ? "zstd" : "lz4", pages, pages * PAGE_SIZE / compressed, meta,
+	       100.0 * meta / (pages * PAGE_SIZE), worst_t, 100 * worst, type_meta_max);
+	CHECK(meta * 100 <= pages * PAGE_SIZE, "descriptors %lu bytes > 1%% of %lu pages", meta, pages);
+	CHECK(worst <= 0.01, "type %u: descriptors %.3f%% of its pages", worst_t, 100 * worst);
+	CHECK(type_meta_max <= 512, "a descriptor takes a %lu-byte kmalloc bucket", type_meta_max);
+	/*
+	 * The density bound is for 4K pages; with 16K pages each type's partly
+	 * used page costs 4x more on this 80 MiB corpus (docs/arm64-16k.md).
+	 */
+	if (PAGE_SIZE == 4096)
+		CHECK(pages * PAGE_SIZE <= 1.03 * compressed, "density %.4f > 1.03",
+		      pages * PAGE_SIZE / compressed);
+	for (i = 0; i < n; i++)
+		zba_free(pool, h[i]);
+	CHECK(zba_meta_bytes(pool) == 0 && zba_mem_pages(pool) == 0, "descriptors left: %lu bytes",
+	      zba_meta_bytes(pool));
+	zba_pool_destroy(pool);
+	pool_kmalloc_rounded = 0;
+	free(h);
+	check_no_leak("meta");
+}
+
+static void test_meta(void)
+{
+	if (load_corpus())
+		return;
+	meta_run(4096, false);
+	meta_run(4096, true);
+	meta_run(16384, false);
+	meta_run(16384, true);
 }
 
 /* ---- destroy with objects still stored ---- */
@@ -677,7 +947,13 @@ static void *conc_compactor(void *arg)
 	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
 		struct zba_type_stats st;
 
-		zba_compact(c->pool, conc_cb, c, ULONG_MAX);
+		/* Small object budgets now and then: calls cut short mid-block. */
+		struct zba_compact_ctl ctl = {
+			.max_pages = ULONG_MAX,
+			.max_objects = c->compactions % 3 ? ULONG_MAX : 1 + c->compactions % 17,
+		};
+
+		zba_compact(c->pool, conc_cb, c, &ctl);
 		zba_type_stats(c->pool, c->compactions % zba_nr_types(c->pool), &st);
 		(void)zba_pages_freeable(c->pool);
 		c->compactions++;
@@ -749,6 +1025,7 @@ static const struct {
 	{ "model", test_model, true },
 	{ "failinj", test_failinj, true },
 	{ "compact", test_compact, true },
+	{ "meta", test_meta, true },
 	{ "leak", test_leak, true },
 	{ "conc", test_conc, false },
 };

@@ -38,8 +38,8 @@ ZB_CTL=/sys/class/zblk-control
 ZB_DEBUGFS=/sys/kernel/debug/zblk
 ZB_MIB=1048576
 
-# mm_stat fields, zram's order (extra zblk fields may follow).
-ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since"
+# mm_stat fields: zram's nine in zram's order, then zblk's own.
+ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since metadata_bytes"
 # io_stat fields, zram's order.
 ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
 

@@ -43,7 +43,7 @@ run() {
 		rc=1
 	fi
 }
-run tests/alloc/out/test-asan types model failinj compact leak conc
-run tests/alloc/out/test-asan-16k --ops 300000 types model failinj compact leak conc
+run tests/alloc/out/test-asan types model failinj compact meta leak conc
+run tests/alloc/out/test-asan-16k --ops 300000 types model failinj compact meta leak conc
 TSAN_OPTIONS=halt_on_error=1:exitcode=66 run tests/alloc/out/test-tsan conc
 exit $rc

@@ -7,6 +7,7 @@
 #include "shim.h"
 
 long shim_live_pages, shim_live_kmalloc, shim_live_kmalloc_bytes, shim_warnings, shim_failed;
+long shim_live_kmalloc_rounded;
 long shim_fail_nth = -1;
 unsigned int shim_fail_permille;
 __thread int shim_spin_depth, shim_kmap_depth;
@@ -115,6 +116,31 @@ void shim_kunmap_local(const void *addr)
 	shim_kmap_depth--;
 }
 
+/*
+ * The bucket SLUB's kmalloc() takes @size from (x86-64 and arm64 with 4K or
+ * 16K pages: 8..256 in powers of two plus 96 and 192, then powers of two up
+ * to 2 pages; above that, whole pages of the page allocator).
+ */
+size_t kmalloc_size_roundup(size_t size)
+{
+	size_t b;
+
+	if (size <= 8)
+		return 8;
+	if (size > 2 * PAGE_SIZE) {
+		for (b = PAGE_SIZE; b < size; b *= 2)
+			;
+		return b;
+	}
+	if (size > 64 && size <= 96)
+		return 96;
+	if (size > 128 && size <= 192)
+		return 192;
+	for (b = 8; b < size; b *= 2)
+		;
+	return b;
+}
+
 /* kmalloc objects carry a 64-byte header so that kfree can count them. */
 void *kmalloc(size_t size, gfp_t gfp)
 {
@@ -132,6 +158,7 @@ void *kmalloc(size_t size, gfp_t gfp)
 		memset(p + 64, 0x6b, size);
 	ADD(shim_live_kmalloc, 1);
 	ADD(shim_live_kmalloc_bytes, (long)size);
+	ADD(shim_live_kmalloc_rounded, (long)kmalloc_size_roundup(size));
 	memcpy(p, &size, sizeof(size));
 	return p + 64;
 }
@@ -146,6 +173,7 @@ void kfree(const void *p)
 	memcpy(&size, (const char *)p - 64, sizeof(size));
 	ADD(shim_live_kmalloc, -1);
 	ADD(shim_live_kmalloc_bytes, -(long)size);
+	ADD(shim_live_kmalloc_rounded, -(long)kmalloc_size_roundup(size));
 	free((char *)p - 64);
 }
 

@@ -89,6 +89,8 @@ static inline size_t strscpy(char *d, const char *s, size_t n)
 
 /* ---- shim state (shim.c) ---- */
 extern long shim_live_pages, shim_live_kmalloc, shim_live_kmalloc_bytes, shim_warnings;
+/* kmalloc bytes as the kernel's buckets hold them (kmalloc_size_roundup()). */
+extern long shim_live_kmalloc_rounded;
 extern long shim_fail_nth;		/* fail the allocation when it reaches 0; <0 off */
 extern unsigned int shim_fail_permille;	/* fail each allocation with p/1000 */
 extern long shim_failed;		/* allocations failed so far */
@@ -132,6 +134,7 @@ void shim_kunmap_local(const void *addr);
 
 /* ---- slab ---- */
 void *kmalloc(size_t size, gfp_t gfp);
+size_t kmalloc_size_roundup(size_t size);
 void kfree(const void *p);
 static inline void *kzalloc(size_t s, gfp_t g) { return kmalloc(s, g | __GFP_ZERO); }
 #define kvmalloc(s, g)		kmalloc(s, g)
@@ -162,6 +165,7 @@ typedef struct { long counter; } atomic_long_t;
 #define atomic_long_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define atomic_long_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
 #define atomic_long_add(v, a)	((void)__atomic_add_fetch(&(a)->counter, (v), __ATOMIC_RELAXED))
+#define atomic_long_sub(v, a)	atomic_long_add(-(long)(v), a)
 #define atomic_long_inc(a)	atomic_long_add(1, a)
 #define atomic_long_dec(a)	atomic_long_add(-1, a)
 
