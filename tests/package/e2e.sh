@@ -6,14 +6,19 @@
 # time, and about 6 minutes under TCG on 2 CPUs; 2-7 more the first time,
 # for debootstrap).
 #
-#  1. debootstrap Debian 12 with systemd, udev, dkms, and the image and
-#     headers of the kernel the guest boots (cached as build/e2e/base-KVER.tar)
+#  1. debootstrap Debian 12 with systemd, udev, dkms, sysstat (iostat), and
+#     the image and headers of the kernel the guest boots (cached as
+#     build/e2e/base-KVER-HASH.tar, HASH of the package lists below)
 #  2. apt install ./zblk-dkms_*.deb in it (chroot): DKMS builds the module
 #  3. write /etc/systemd/zblk-generator.conf: zblk0 swap (zstd level 5, 16 KiB
 #     units, 256 MiB, priority 50), zblk1 ext4 on /mnt/zblk1, zblk2 broken
 #  4. boot it in QEMU (TCG) with the host's /boot/vmlinuz-KVER; a check
 #     service reports on the console and reboots once; the second boot checks
-#     again, and that the previous boot's shutdown reset the devices
+#     again, and that the previous boot's shutdown reset the devices. Each
+#     boot checks the devices' setup, zblkctl's report, and that iostat
+#     lists both devices with I/O (after a 16 MiB file written to zblk1 and
+#     read back), and first that this iostat check fails for a missing
+#     device and for a device without I/O
 #  5. apt remove zblk-dkms in the chroot: the module is gone
 #
 # Usage: tests/package/e2e.sh [--kernel KVER] [--keep]
@@ -42,8 +47,11 @@ mkdir -p "$w"
 exec 9>"$w/.lock"
 flock -n 9 || { say "another e2e run holds $w/.lock"; exit 1; }
 rootfs=$w/rootfs
-base=$w/base-$kver.tar
 mirror=${ZBLK_E2E_MIRROR:-http://deb.debian.org/debian}
+# what the base image holds; the cache is rebuilt when these change
+boot_pkgs=systemd,systemd-sysv,udev,dbus,kmod,e2fsprogs,procps,initramfs-tools,ca-certificates
+apt_pkgs="dkms sysstat linux-image-$kver linux-headers-$kver"
+base=$w/base-$kver-$(echo "$boot_pkgs $apt_pkgs" | sha1sum | cut -c1-8).tar
 t0=$(date +%s)
 stamp() { echo "$(( $(date +%s) - t0 ))s"; }
 
@@ -75,8 +83,8 @@ if [ -f "$base" ]; then
 	mkdir -p "$rootfs" && tar -C "$rootfs" -xf "$base" || exit 1
 else
 	say "debootstrap bookworm (first run; cached afterwards) $(stamp)"
-	debootstrap --variant=minbase \
-		--include=systemd,systemd-sysv,udev,dbus,kmod,e2fsprogs,procps,initramfs-tools,ca-certificates \
+	rm -f "$w/base-$kver".tar "$w/base-$kver"-*.tar
+	debootstrap --variant=minbase --include="$boot_pkgs" \
 		bookworm "$rootfs" "$mirror" >"$w/debootstrap.log" 2>&1 ||
 		{ tail -n 20 "$w/debootstrap.log"; say "debootstrap failed"; exit 1; }
 	cat >"$rootfs/etc/apt/sources.list" <<-EOF
@@ -87,9 +95,9 @@ else
 	EOF
 	printf '#!/bin/sh\nexit 101\n' >"$rootfs/usr/sbin/policy-rc.d"; chmod +x "$rootfs/usr/sbin/policy-rc.d"
 	chroot_mounts
-	say "apt install dkms linux-image-$kver linux-headers-$kver $(stamp)"
-	{ in_root apt-get update && in_root apt-get install -y --no-install-recommends \
-		dkms "linux-image-$kver" "linux-headers-$kver"; } >"$w/apt-base.log" 2>&1 ||
+	say "apt install $apt_pkgs $(stamp)"
+	# shellcheck disable=SC2086
+	{ in_root apt-get update && in_root apt-get install -y --no-install-recommends $apt_pkgs; } >"$w/apt-base.log" 2>&1 ||
 		{ tail -n 30 "$w/apt-base.log"; say "apt-get in the image failed"; exit 1; }
 	in_root apt-get clean
 	umount_all
@@ -163,6 +171,53 @@ is "zblkctl" "$(zblkctl --raw -n --bytes -o NAME,ALGORITHM,DISKSIZE,UNIT-SIZE,MO
 journalctl -b -o short-monotonic | grep -q 'zblk-generator.*: \[zblk2\]: skipped, not set up' &&
 	ok "journal: [zblk2] reported skipped" || bad "journal lacks the [zblk2] warning"
 ko=$(modinfo -n zblk); is "module from DKMS" "${ko%.xz}" "/lib/modules/$(uname -r)/updates/dkms/zblk.ko"
+
+# iostat (sysstat) over /proc/diskstats: every device named must be listed
+# with kB read and written since boot above 0
+# io DEV kB_read|kB_wrtn -> iostat's figure for DEV, empty if not listed
+io() { iostat -d -k "$1" | awk -v d="$1" -v c="$2" '$1 ~ /^Device:?$/ { for (i = 2; i <= NF; i++) k[$i] = i } $1 == d && (c in k) { print $k[c] }'; }
+iostat_check() { # DEV...: one line per device; status 1 when one is missing or has no I/O
+	local d r w rc=0
+	for d in "$@"; do
+		r=$(io "$d" kB_read) w=$(io "$d" kB_wrtn)
+		if [ -z "$r" ] || [ -z "$w" ]; then
+			echo "$d: not listed by iostat"; rc=1
+		elif [ "$r" -le 0 ] || [ "$w" -le 0 ]; then
+			echo "$d: no I/O (kB_read $r, kB_wrtn $w)"; rc=1
+		else
+			echo "$d: kB_read $r, kB_wrtn $w"
+		fi
+	done
+	return $rc
+}
+# the check itself must catch a missing device and a device without I/O
+out=$(iostat_check zblk0 zblk9) && bad "iostat check passed a missing device: $out" ||
+	ok "iostat check rejects a missing device ($(echo "$out" | grep zblk9))"
+if nd=$(zblkctl --find --size 16M); then
+	nd=${nd#/dev/}
+	out=$(iostat_check "$nd") && bad "iostat check passed $nd, never written: $out" ||
+		ok "iostat check rejects a device without I/O ($out)"
+	zblkctl --reset "/dev/$nd" && echo "${nd#zblk}" >/sys/class/zblk-control/hot_remove ||
+		bad "could not remove /dev/$nd"
+else
+	bad "zblkctl --find --size 16M failed"
+fi
+# write 16 MiB to zblk1's file system, read it back from the device
+r1=$(io zblk1 kB_read) w1=$(io zblk1 kB_wrtn)
+dd if=/dev/urandom of=/mnt/zblk1/e2e bs=1M count=16 conv=fsync status=none
+sum=$(md5sum </mnt/zblk1/e2e)
+echo 3 >/proc/sys/vm/drop_caches
+is "zblk1: file read back after dropping caches" "$(md5sum </mnt/zblk1/e2e)" "$sum"
+dw=$(( $(io zblk1 kB_wrtn) - w1 )) dr=$(( $(io zblk1 kB_read) - r1 ))
+[ $dw -ge 16384 ] && [ $dr -ge 16384 ] && ok "iostat: zblk1 wrote $dw kB and read $dr kB for the 16 MiB file" ||
+	bad "iostat: zblk1 wrote $dw kB and read $dr kB for a 16 MiB file (expected 16384 or more each)"
+out=$(iostat_check zblk0 zblk1) && ok "iostat reports both devices: $(echo "$out" | paste -sd ';')" ||
+	bad "iostat: $(echo "$out" | paste -sd ';')"
+iostat -d -k zblk0 zblk1 | grep -E '^(Device|zblk)' | sed 's/^/E2E-INFO /'
+iostat -x -d zblk0 zblk1 | grep -E '^(Device|zblk)' | sed 's/^/E2E-INFO /'
+# zblkctl counts what is stored: zblk1 now holds the 16 MiB file
+data=$(zblkctl --raw -n --bytes -o DATA /dev/zblk1)
+[ "${data:-0}" -ge 16777216 ] && ok "zblkctl: zblk1 DATA $data bytes" || bad "zblkctl: zblk1 DATA '$data', expected 16 MiB or more"
 zblkctl
 if [ $n -ge 2 ]; then
 	prev=$(journalctl -b -1 -o cat -u zblk-setup@zblk0.service -u zblk-setup@zblk1.service)
