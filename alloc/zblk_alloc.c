@@ -77,22 +77,58 @@
  * used or not and made small-slot descriptors 1-2.3 KiB (kmalloc-2k/-4k per
  * block); in the slot they cost 4 bytes per stored object, in pages.
  *
+ * Page migration (section "page migration"; kernels with CONFIG_COMPACTION,
+ * i.e. Debian's 6.1 and 6.12): pool pages are allocated with __GFP_MOVABLE
+ * and registered with __SetPageMovable(), like zsmalloc's, so the kernel's
+ * compaction (and CMA, memory offlining) can move them: ->isolate_page()
+ * accepts a page that still belongs to a block, ->migrate_page() copies it
+ * to the new page and replaces one entry of the block's page array. Handles
+ * name (block, type, slot), not pages, so nothing else changes and no owner
+ * is involved. page->private names the page's type, page->index its block
+ * id and page index. A page leaves the pool (zba_free(), zba_move(), pool
+ * destruction) only after __ClearPageMovable() under its page lock, so that
+ * no callback runs on it afterwards; the page lock is only try-locked there
+ * (zba_free() runs in atomic context), and a page whose lock is busy (the
+ * kernel isolating or migrating it) goes on its type's deferred list, marked
+ * gone, for a work item that sleeps on the lock and frees it.
+ *
  * Locking. Each type has one spinlock, type->lock, guarding its block lists,
  * counters, every block descriptor's mutable fields (used bitmap, owners,
- * page array, counters, list position) and the owners kept in slots (written
- * by zba_take(), read by compaction, both under the lock). Blocks are kept on lists by fullness
- * (16 fill levels and full); allocation takes the fullest non-full block so
- * that sparse blocks drain, compaction isolates the sparsest. Pages,
- * descriptors and block ids are allocated with the caller's gfp with no lock
- * held, then the lock is retaken and the choice redone. Nothing sleeps under
- * the lock and nothing is freed to the page allocator under it. The object's
- * bytes are guarded by the caller (its owner lock), not by type->lock.
+ * page array, counters, list position), its deferred list, the page->index
+ * of its pages, and the owners kept in slots (written by zba_take(), read by
+ * compaction, both under the lock; page migration copies a page under it
+ * too). Blocks are kept on lists by fullness (16 fill levels and full);
+ * allocation takes the fullest non-full block so that sparse blocks drain,
+ * compaction isolates the sparsest. Pages, descriptors and block ids are
+ * allocated with the caller's gfp with no lock held, then the lock is
+ * retaken and the choice redone. Nothing sleeps under the lock and nothing
+ * is freed to the page allocator under it. The object's bytes are guarded by
+ * the caller (its owner lock), not by type->lock.
  * pool->compact_lock (a mutex, only ever try-locked) lets one compaction run
  * per pool; it is held while the caller's move callback runs, which takes the
  * owner's lock (try-lock) and then type->lock in zba_move().
  *
- * Lock order: pool->compact_lock -> (caller's owner lock) -> type->lock ->
- * xarray lock (taken inside xa_* calls, never under type->lock here).
+ * Page migration adds two locks. The kernel calls the migration callbacks
+ * with the page lock held; they take type->lock (the page's block and slot
+ * state) and ->migrate_page() then takes type->migrate_lock (a rwlock) for
+ * writing while it copies the page and swaps the page array entry. Readers
+ * and writers of object bytes (zba_read_begin() to zba_read_end(),
+ * zba_write(), zba_move()'s copy) hold type->migrate_lock for reading and
+ * take no other allocator lock meanwhile, so a page's bytes never change
+ * under them and the page they map is never the one being replaced.
+ * type->lock only try-locks page locks (making pages movable in zba_take(),
+ * unmovable in zba_pages_disown()): the kernel holds a page lock while it
+ * waits for type->lock in a callback. Everything stays usable from atomic
+ * context as before; only the deferred-free work and pool destruction sleep
+ * on page locks, holding no allocator lock.
+ *
+ * Lock order (the one place it is written down):
+ *   pool->compact_lock -> (caller's owner lock) -> page lock (kernel) ->
+ *   type->lock -> type->migrate_lock -> xarray lock
+ * The xarray lock is taken inside xa_* calls, never under type->lock here
+ * (xa_load() under type->lock takes only RCU). The owner lock and the page
+ * lock are never held together by the allocator: migration needs no owner.
+ * A page lock is taken under type->lock only by trylock_page().
  */
 #define pr_fmt(fmt) "zblk_alloc: " fmt
 
@@ -116,8 +152,45 @@
 #include <linux/string.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <linux/version.h>
+#include <linux/workqueue.h>
 
 #include "zblk_alloc.h"
+
+/* ---- kernel compatibility (6.1 / 6.12) -------------------------------------
+ *
+ * alloc/ is also built in userspace against tests/alloc/shim/, so it cannot
+ * use zblkdev/zblk_compat.h; what differs between the kernels it supports for
+ * page migration is here. Both 6.1 and 6.12 export __SetPageMovable() and
+ * __ClearPageMovable() to modules (EXPORT_SYMBOL, Module.symvers) and have the
+ * same struct movable_operations (isolate_page, migrate_page, putback_page)
+ * in <linux/migrate.h>; they are defined in mm/compaction.c, so migration is
+ * built only with CONFIG_COMPACTION (Debian's 6.1 and 6.12, amd64 and arm64,
+ * have it). Without it pool pages are allocated without __GFP_MOVABLE.
+ * 6.1 also has MIGRATE_SYNC_NO_COPY (the driver would have to leave the copy
+ * to the caller, which it cannot do safely: the bytes must be copied under
+ * our locks), which zba_page_migrate() refuses as zsmalloc does; 6.12 no
+ * longer has that mode.
+ */
+#ifdef CONFIG_COMPACTION
+#define ZBA_MIGRATION		1
+#include <linux/migrate.h>
+#include <linux/pagemap.h>
+#else
+#define ZBA_MIGRATION		0
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define zba_migrate_mode_ok(mode)	((mode) != MIGRATE_SYNC_NO_COPY)
+#else
+#define zba_migrate_mode_ok(mode)	true
+#endif
+
+/* Pool pages are movable where they can migrate, else kept out of the way. */
+static inline gfp_t zba_page_gfp(gfp_t gfp)
+{
+	return ZBA_MIGRATION ? gfp | __GFP_MOVABLE : gfp & ~__GFP_MOVABLE;
+}
 
 #if BITS_PER_LONG != 64
 #error "zblk_alloc needs 64-bit handles (BITS_PER_LONG == 64)"
@@ -165,7 +238,10 @@ static_assert(ZBA_MAX_TYPES <= (1U << ZBA_TYPE_BITS));
  *	and compaction, not zba_free(), frees it (protected by type->lock)
  * @type: index of the block's type, constant
  * @pages: the block's pages, NULL where no used slot touches a page
- *	(protected by type->lock; an entry touched by a used slot is stable)
+ *	(protected by type->lock; an entry touched by a used slot changes only
+ *	when page migration replaces the page, under type->lock and
+ *	type->migrate_lock held for writing, so readers of object bytes hold
+ *	type->migrate_lock for reading)
  *
  * After @pages[type->pages] comes the used-slot bitmap, and for the unit
  * type only (whose slot has no room for it) the owners, u32 per slot,
@@ -200,6 +276,16 @@ struct zba_block {
  * @meta_size: bytes of one block descriptor
  * @meta_alloc: bytes kmalloc() takes for it (@meta_size rounded up to its
  *	bucket), the figure counted in pool->meta_bytes
+ * @pool: the pool the type belongs to, constant (page migration starts from a
+ *	page and finds the type in page->private, the pool here)
+ * @deferred: pool pages released while someone else held their page lock,
+ *	still movable, linked through page->index, waiting for
+ *	zba_deferred_work() (protected by @lock)
+ * @migrate_lock: readers and writers of objects (zba_read_begin() to
+ *	zba_read_end(), zba_write(), zba_move()'s copy) hold it for reading;
+ *	page migration holds it for writing while it copies a page of this type
+ *	and replaces it in its block's page array. Own cache line: readers would
+ *	otherwise bounce the line that allocation's @lock lives in.
  */
 struct zba_type {
 	spinlock_t lock;
@@ -215,6 +301,9 @@ struct zba_type {
 	unsigned int obj_max;
 	size_t meta_size;
 	size_t meta_alloc;
+	struct zba_pool *pool;
+	struct page *deferred;
+	rwlock_t migrate_lock ____cacheline_aligned_in_smp;
 } ____cacheline_aligned_in_smp;
 
 /**
@@ -233,6 +322,9 @@ struct zba_type {
  * @move_pages: pages zba_move() allocated (for compaction's count)
  * @moved_pages: pages zba_move() released from isolated blocks (for
  *	compaction's count; not pages zba_free() released from them)
+ * @pages_migrated: pages the kernel migrated (zba_page_migrate() succeeded)
+ * @pages_deferred: pages now on the types' @deferred lists
+ * @free_work: frees the types' @deferred pages (zba_deferred_work())
  * @size_to_type: type index for an object that needs 8*k-7..8*k bytes with
  *	its owner (size + ZBA_OWNER_SIZE), k = 1..unit/8+1
  * @types: the type table, by increasing slot size
@@ -249,6 +341,9 @@ struct zba_pool {
 	unsigned int compact_next;
 	atomic_long_t move_pages;
 	atomic_long_t moved_pages;
+	atomic_long_t pages_migrated;
+	atomic_long_t pages_deferred;
+	struct work_struct free_work;
 	u8 *size_to_type;
 	struct zba_type types[];
 };
@@ -494,6 +589,16 @@ out:
 	return ret;
 }
 
+/* Page migration: the section "page migration" near the end. */
+struct zba_stash;
+static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
+			   unsigned int pg);
+static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
+			     struct zba_stash *st);
+static void zba_kick_deferred(struct zba_pool *pool, bool deferred);
+static void zba_read_lock(struct zba_type *t);
+static void zba_read_unlock(struct zba_type *t);
+
 /* ---- blocks and slots ---------------------------------------------------- */
 
 static unsigned long *zba_used(struct zba_type *t, struct zba_block *b)
@@ -681,6 +786,7 @@ static void zba_take(struct zba_pool *pool, struct zba_type *t,
 		if (b->pages[pg])
 			continue;
 		b->pages[pg] = st->pages[--st->nr];
+		zba_page_adopt(t, b, pg);
 		b->nr_pages++;
 		WRITE_ONCE(t->nr_pages, t->nr_pages + 1);
 		atomic_long_inc(&pool->total_pages);
@@ -743,7 +849,7 @@ static gfp_t zba_meta_gfp(gfp_t gfp)
 /* Fill @st up to @want pages. No lock held. Return: 0 or -ENOMEM. */
 static int zba_stash_fill(struct zba_stash *st, unsigned int want, gfp_t gfp)
 {
-	gfp &= ~__GFP_MOVABLE;
+	gfp = zba_page_gfp(gfp);
 	while (st->nr < want) {
 		struct page *page = alloc_page(gfp);
 
@@ -852,7 +958,7 @@ void zba_free(struct zba_pool *pool, unsigned long handle)
 	struct zba_type *t = zba_htype(pool, handle);
 	unsigned int slot = zba_hslot(handle);
 	struct zba_block *b;
-	bool empty;
+	bool empty, deferred;
 
 	if (!t)
 		return;
@@ -867,7 +973,9 @@ void zba_free(struct zba_pool *pool, unsigned long handle)
 	empty = zba_release(pool, t, b, slot, &st);
 	if (empty)
 		zba_unlink(t, b);
+	deferred = zba_pages_disown(pool, t, &st);
 	spin_unlock(&t->lock);
+	zba_kick_deferred(pool, deferred);
 	zba_stash_free(&st);
 	if (empty)
 		zba_block_free(pool, b);
@@ -894,6 +1002,7 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 	if (WARN_ON_ONCE(len > t->obj_max))
 		len = t->obj_max;
 	off = (size_t)zba_hslot(handle) * t->slot_size;
+	zba_read_lock(t);	/* no page of the slot migrates meanwhile */
 	while (len) {
 		size_t in = offset_in_page(off);
 		size_t chunk = min_t(size_t, len, PAGE_SIZE - in);
@@ -905,6 +1014,7 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 		off += chunk;
 		len -= chunk;
 	}
+	zba_read_unlock(t);
 }
 
 const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
@@ -916,7 +1026,11 @@ const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
 	size_t off, left;
 	void *dst = local_copy;
 
-	if (!t || WARN_ON_ONCE(!b))
+	if (!t)
+		return local_copy;
+	/* Held until zba_read_end(): no page of the slot migrates meanwhile. */
+	zba_read_lock(t);
+	if (WARN_ON_ONCE(!b))
 		return local_copy;
 	if (WARN_ON_ONCE(len > t->obj_max))
 		len = t->obj_max;
@@ -943,8 +1057,11 @@ void zba_read_end(struct zba_pool *pool, unsigned long handle,
 {
 	struct zba_type *t = zba_htype(pool, handle);
 
-	if (t && zba_slot_in_page(t, zba_hslot(handle)))
+	if (!t)
+		return;
+	if (zba_slot_in_page(t, zba_hslot(handle)))
 		kunmap_local(addr);
+	zba_read_unlock(t);
 }
 
 unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle)
@@ -1073,7 +1190,8 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	unsigned int slot = zba_hslot(handle), dslot, need;
 	struct zba_block *b, *d = NULL;
 	unsigned long nh = 0;
-	unsigned int filled = 0, kept;
+	unsigned int filled = 0, kept, released;
+	bool deferred;
 
 	if (!t)
 		return 0;
@@ -1116,18 +1234,26 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 		return 0;
 	}
 	atomic_long_add(filled, &pool->move_pages);
-	/* The new slot is ours and the old one the caller's: no lock needed. */
+	/*
+	 * The new slot is ours and the old one the caller's: no type->lock
+	 * needed, only the migrate lock against page migration.
+	 */
+	zba_read_lock(t);
 	zba_copy_slot(t, d, dslot, b, slot);
+	zba_read_unlock(t);
 	spin_lock(&t->lock);
 	kept = st.nr;
 	zba_release(pool, t, b, slot, &st);	/* isolated: never freed here */
+	released = st.nr - kept;
+	deferred = zba_pages_disown(pool, t, &st);
 	spin_unlock(&t->lock);
+	zba_kick_deferred(pool, deferred);
 	/*
 	 * Only pages this move released count for compaction: an owner's
 	 * zba_free() of another object of @b releases pages too, and those
 	 * are the owner's, not compaction's.
 	 */
-	atomic_long_add(st.nr - kept, &pool->moved_pages);
+	atomic_long_add(released, &pool->moved_pages);
 	zba_stash_free(&st);
 	return nh;
 }
@@ -1263,6 +1389,312 @@ unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
 	return freed;
 }
 
+/* ---- page migration -------------------------------------------------------- */
+
+/*
+ * How a pool page tells the migration callbacks what it is:
+ *
+ * page->private: the page's struct zba_type while the page is movable, set
+ *	before __SetPageMovable() and cleared after __ClearPageMovable(), both
+ *	under the page lock; 0 for a page that is not (or no longer) movable.
+ * page->index (protected by type->lock): ZBA_PG_INFO(block id, page index)
+ *	while the page belongs to a block, or the next page of type->deferred
+ *	with ZBA_PG_GONE set once it was released but is still movable.
+ *
+ * The callbacks are called by the kernel with the page locked and a reference
+ * held (mm/migrate.c). A page that was released from its block is no longer
+ * looked at: its block may be gone.
+ */
+#define ZBA_PG_GONE		1UL
+#define ZBA_PG_PGBITS		8
+#define ZBA_PG_INFO(id, pg)	(((unsigned long)(id) << (ZBA_PG_PGBITS + 1)) | \
+				 ((unsigned long)(pg) << 1))
+#define ZBA_PG_ID(info)		((info) >> (ZBA_PG_PGBITS + 1))
+#define ZBA_PG_PG(info)		(((info) >> 1) & ((1UL << ZBA_PG_PGBITS) - 1))
+
+static_assert(ZBA_MAX_UNIT * 4 / PAGE_SIZE <= (1UL << ZBA_PG_PGBITS));
+static_assert(ZBA_BLOCK_BYTES / PAGE_SIZE <= (1UL << ZBA_PG_PGBITS));
+
+unsigned long zba_pages_migrated(struct zba_pool *pool)
+{
+	return atomic_long_read(&pool->pages_migrated);
+}
+
+#if ZBA_MIGRATION
+
+static const struct movable_operations zba_mops;
+
+static void zba_read_lock(struct zba_type *t)
+{
+	read_lock(&t->migrate_lock);
+}
+
+static void zba_read_unlock(struct zba_type *t)
+{
+	read_unlock(&t->migrate_lock);
+}
+
+/*
+ * Page @pg of @b was just put there: make it movable. Caller holds t->lock.
+ * Nobody locks a fresh page that is neither movable nor on an LRU list; if
+ * someone did, the page stays unmovable (page->private 0) for its life in
+ * the pool, as zsmalloc's would (it warns).
+ */
+static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
+			   unsigned int pg)
+{
+	struct page *page = b->pages[pg];
+
+	if (!trylock_page(page))
+		return;
+	set_page_private(page, (unsigned long)t);
+	page->index = ZBA_PG_INFO(b->id, pg);
+	__SetPageMovable(page, &zba_mops);
+	unlock_page(page);
+}
+
+/* The page leaves the pool. Caller holds the page lock. */
+static void zba_page_unmovable(struct page *page)
+{
+	__ClearPageMovable(page);
+	set_page_private(page, 0);
+	page->index = 0;
+}
+
+/*
+ * Pages in @st were just released from blocks of @t (the caller holds
+ * t->lock): make the movable ones unmovable before they go back to the page
+ * allocator. That must happen under the page lock, which the kernel holds
+ * around every callback, so that no callback runs on the page afterwards; it
+ * is only try-locked here (atomic context, and compaction may hold the page
+ * lock while it waits for t->lock in a callback). A page whose lock is busy
+ * leaves @st for t->deferred, still movable, marked gone;
+ * zba_deferred_work() locks it (sleeping) and frees it.
+ * Return: true if a page was deferred (the caller calls zba_kick_deferred()
+ *	after dropping t->lock).
+ */
+static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
+			     struct zba_stash *st)
+{
+	unsigned int i, n = 0;
+	bool deferred = false;
+
+	for (i = 0; i < st->nr; i++) {
+		struct page *page = st->pages[i];
+
+		if (!page_private(page)) {
+			st->pages[n++] = page;		/* never movable */
+		} else if (trylock_page(page)) {
+			zba_page_unmovable(page);
+			unlock_page(page);
+			st->pages[n++] = page;
+		} else {
+			page->index = (unsigned long)t->deferred | ZBA_PG_GONE;
+			t->deferred = page;
+			atomic_long_inc(&pool->pages_deferred);
+			deferred = true;
+		}
+	}
+	st->nr = n;
+	return deferred;
+}
+
+static void zba_kick_deferred(struct zba_pool *pool, bool deferred)
+{
+	if (deferred)
+		schedule_work(&pool->free_work);
+}
+
+/*
+ * Free every deferred page: wait for its page lock, make it unmovable, give
+ * it back. Context: process context, sleeps.
+ */
+static void zba_free_deferred(struct zba_pool *pool)
+{
+	struct page *page, *next;
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types &&
+		    atomic_long_read(&pool->pages_deferred); i++) {
+		struct zba_type *t = &pool->types[i];
+
+		spin_lock(&t->lock);
+		page = t->deferred;
+		t->deferred = NULL;
+		spin_unlock(&t->lock);
+		for (; page; page = next) {
+			next = (struct page *)(page->index & ~ZBA_PG_GONE);
+			lock_page(page);
+			zba_page_unmovable(page);
+			unlock_page(page);
+			__free_page(page);
+			atomic_long_dec(&pool->pages_deferred);
+		}
+	}
+}
+
+static void zba_deferred_work(struct work_struct *work)
+{
+	zba_free_deferred(container_of(work, struct zba_pool, free_work));
+}
+
+/*
+ * ->isolate_page(): the page may be isolated while it belongs to a block.
+ * Isolation changes nothing of ours: the page stays in its block, readable
+ * and writable, until ->migrate_page() replaces it.
+ */
+static bool zba_page_isolate(struct page *page, isolate_mode_t mode)
+{
+	struct zba_type *t = (struct zba_type *)page_private(page);
+	bool ours;
+
+	if (WARN_ON_ONCE(!t))
+		return false;
+	spin_lock(&t->lock);
+	ours = !(page->index & ZBA_PG_GONE);
+	spin_unlock(&t->lock);
+	return ours;
+}
+
+/*
+ * ->migrate_page(): copy @page into @newpage and put @newpage in its place in
+ * the block's page array. Handles name (block, type, slot), not pages, so
+ * nothing else changes. t->lock keeps the block and its page array stable;
+ * the migrate lock, held for writing, waits for the readers and writers of
+ * the type's objects to leave and keeps them out while the page is copied.
+ */
+static int zba_page_migrate(struct page *newpage, struct page *page,
+			    enum migrate_mode mode)
+{
+	struct zba_type *t = (struct zba_type *)page_private(page);
+	struct zba_block *b;
+	unsigned long info;
+	unsigned int pg;
+
+	if (!zba_migrate_mode_ok(mode))
+		return -EINVAL;
+	if (WARN_ON_ONCE(!t))
+		return -EAGAIN;
+	spin_lock(&t->lock);
+	info = page->index;
+	if (info & ZBA_PG_GONE) {
+		/* Released meanwhile: zba_deferred_work() frees it. */
+		spin_unlock(&t->lock);
+		return -EAGAIN;
+	}
+	b = xa_load(&t->pool->blocks, ZBA_PG_ID(info));
+	pg = ZBA_PG_PG(info);
+	if (WARN_ON_ONCE(!b || pg >= t->pages || b->pages[pg] != page)) {
+		spin_unlock(&t->lock);
+		return -EAGAIN;
+	}
+	write_lock(&t->migrate_lock);
+	copy_highpage(newpage, page);
+	b->pages[pg] = newpage;
+	write_unlock(&t->migrate_lock);
+
+	/* @newpage is locked by the kernel, as __SetPageMovable() wants. */
+	get_page(newpage);
+	set_page_private(newpage, (unsigned long)t);
+	newpage->index = info;
+	__SetPageMovable(newpage, &zba_mops);
+	zba_page_unmovable(page);
+	spin_unlock(&t->lock);
+	atomic_long_inc(&t->pool->pages_migrated);
+	put_page(page);		/* ours; the kernel holds its own */
+	return MIGRATEPAGE_SUCCESS;
+}
+
+/* ->putback_page(): migration gave up; isolation took nothing to give back. */
+static void zba_page_putback(struct page *page)
+{
+}
+
+static const struct movable_operations zba_mops = {
+	.isolate_page	= zba_page_isolate,
+	.migrate_page	= zba_page_migrate,
+	.putback_page	= zba_page_putback,
+};
+
+static void zba_migration_init(struct zba_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types; i++) {
+		pool->types[i].pool = pool;
+		rwlock_init(&pool->types[i].migrate_lock);
+	}
+	INIT_WORK(&pool->free_work, zba_deferred_work);
+}
+
+/*
+ * Pool destruction: the kernel may still be isolating or migrating pool pages,
+ * so every page leaves its block under t->lock the way zba_free() releases
+ * pages; then the deferred ones are waited for. When this returns no pool
+ * page is movable, so no callback can run on one any more (the module may
+ * go). Context: process context, sleeps.
+ */
+static void zba_block_drop_pages(struct zba_pool *pool, struct zba_block *b)
+{
+	struct zba_type *t = &pool->types[b->type];
+	unsigned int i;
+
+	for (i = 0; i < t->pages; i++) {
+		struct zba_stash st = { .nr = 0 };
+
+		spin_lock(&t->lock);
+		if (b->pages[i]) {
+			st.pages[st.nr++] = b->pages[i];
+			b->pages[i] = NULL;
+			zba_pages_disown(pool, t, &st);
+		}
+		spin_unlock(&t->lock);
+		zba_stash_free(&st);
+	}
+}
+
+static void zba_migration_exit(struct zba_pool *pool)
+{
+	cancel_work_sync(&pool->free_work);
+	zba_free_deferred(pool);
+	WARN_ON_ONCE(atomic_long_read(&pool->pages_deferred));
+}
+
+#else /* !ZBA_MIGRATION */
+
+static void zba_read_lock(struct zba_type *t) { }
+static void zba_read_unlock(struct zba_type *t) { }
+static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
+			   unsigned int pg) { }
+static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
+			     struct zba_stash *st)
+{
+	return false;
+}
+static void zba_kick_deferred(struct zba_pool *pool, bool deferred) { }
+
+static void zba_migration_init(struct zba_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types; i++)
+		pool->types[i].pool = pool;
+}
+
+static void zba_block_drop_pages(struct zba_pool *pool, struct zba_block *b)
+{
+	struct zba_type *t = &pool->types[b->type];
+	unsigned int i;
+
+	for (i = 0; i < t->pages; i++)
+		if (b->pages[i])
+			__free_page(b->pages[i]);
+}
+
+static void zba_migration_exit(struct zba_pool *pool) { }
+
+#endif /* ZBA_MIGRATION */
+
 /* ---- pools ----------------------------------------------------------------- */
 
 static void zba_type_init(struct zba_type *t, unsigned int index,
@@ -1329,6 +1761,9 @@ struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
 	/* A unit-sized object (no owner in its slot) rounds up to k_max + 1. */
 	pool->size_to_type[k] = nr - 1;
 	pool->huge_size = nr > 1 ? pool->types[nr - 2].obj_max + 1 : unit_size;
+	atomic_long_set(&pool->pages_migrated, 0);
+	atomic_long_set(&pool->pages_deferred, 0);
+	zba_migration_init(pool);
 out:
 	kvfree(desc);
 	return pool;
@@ -1338,20 +1773,16 @@ void zba_pool_destroy(struct zba_pool *pool)
 {
 	struct zba_block *b;
 	unsigned long id;
-	unsigned int i;
 
 	if (!pool)
 		return;
 	xa_for_each(&pool->blocks, id, b) {
-		struct zba_type *t = &pool->types[b->type];
-
-		for (i = 0; i < t->pages; i++)
-			if (b->pages[i])
-				__free_page(b->pages[i]);
+		zba_block_drop_pages(pool, b);
 		xa_erase(&pool->blocks, id);
-		atomic_long_sub(t->meta_alloc, &pool->meta_bytes);
+		atomic_long_sub(pool->types[b->type].meta_alloc, &pool->meta_bytes);
 		kfree(b);
 	}
+	zba_migration_exit(pool);
 	xa_destroy(&pool->blocks);
 	mutex_destroy(&pool->compact_lock);
 	kvfree(pool->size_to_type);

@@ -107,7 +107,8 @@ int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
 
 /**
  * zba_free() - free a slot. Pages no used slot touches any more, and blocks
- * left empty, go back to the page allocator at once.
+ * left empty, go back to the page allocator at once (a page the kernel is
+ * migrating just then goes back shortly after, from a work item).
  * Context: process or atomic context (e.g. swap_slot_free_notify), not
  *	interrupts; never sleeps.
  */
@@ -116,7 +117,9 @@ void zba_free(struct zba_pool *pool, unsigned long handle);
 /**
  * zba_write() - copy @len bytes from @src into the object at @handle.
  * @len must not exceed the size the slot was allocated for.
- * Context: any; never sleeps. The caller serialises access to the handle.
+ * Context: process or atomic context, not interrupts; never sleeps. The
+ *	caller serialises access to the handle. Holds the type's migrate lock
+ *	for reading while it copies (page migration waits).
  */
 void zba_write(struct zba_pool *pool, unsigned long handle,
 	       const void *src, size_t len);
@@ -127,8 +130,11 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
  *	spans two or more pages of its block (it is then copied there once)
  *
  * Must be paired with zba_read_end(). Between the two the caller may not
- * sleep (the page may be mapped with kmap_local_page()).
- * Context: any. The caller holds the owner's lock so the handle is stable.
+ * sleep (the page may be mapped with kmap_local_page()) nor call another
+ * zba_*() function of the pool: the type's migrate lock is held for reading,
+ * so that page migration cannot move the page meanwhile.
+ * Context: process or atomic context, not interrupts. The caller holds the
+ *	owner's lock so the handle is stable.
  * Return: pointer to the object's bytes (into the block or @local_copy).
  */
 const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
@@ -171,6 +177,14 @@ unsigned long zba_meta_bytes(struct zba_pool *pool);
  * Context: any; lockless read.
  */
 unsigned long zba_mem_pages(struct zba_pool *pool);
+
+/**
+ * zba_pages_migrated() - pool pages the kernel has migrated (moved to other
+ * physical pages, e.g. by compaction) since the pool was created. Pool pages
+ * are movable on kernels built with CONFIG_COMPACTION.
+ * Context: any; lockless read.
+ */
+unsigned long zba_pages_migrated(struct zba_pool *pool);
 
 /**
  * zba_nr_types() - number of types in the pool's table.

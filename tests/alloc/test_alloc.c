@@ -6,7 +6,8 @@
  * reported right, counters add up, pages are given back, nothing leaks.
  *
  * Usage: test_alloc [--corpus FILE] [--ops N] [--seed N] [TEST...]
- * Tests: types model failinj compact leak conc (default: all but conc).
+ * Tests: types model failinj compact leak migrate conc (default: all but
+ * conc).
  * The corpus (default $ZBLK_CORPUS, else ../shared/corpus/anon-a.bin.zst)
  * supplies real compressed sizes; without it the tests that need it fail.
  */
@@ -86,6 +87,7 @@ static void check_books(struct zba_pool *pool, long live, const char *when)
 	unsigned long objs = 0, pages = 0, blocks = 0, freeable = 0, meta = 0;
 	unsigned int i, j;
 
+	shim_run_work();	/* pages whose release waited for a page lock */
 	for (i = 0; i < zba_nr_types(pool); i++) {
 		struct zba_type_stats st;
 		unsigned long occ = 0;
@@ -314,12 +316,23 @@ struct ref {
 	pthread_mutex_t lock;	/* conc test only */
 };
 
+/* Migrate the page at a random pfn, as compaction's scanner would. */
+static int migrate_random(void)
+{
+	unsigned long max = shim_max_pfn();
+
+	if (!max)
+		return SHIM_MIG_NOT_MOVABLE;
+	return shim_migrate_page(shim_pfn_to_page(rnd() % max),
+				 rnd() % 2 ? MIGRATE_SYNC : MIGRATE_ASYNC, NULL, NULL);
+}
+
 static void model_run(unsigned int unit, enum dist d, unsigned long ops,
 		      unsigned int nr, unsigned int fail_permille)
 {
 	struct zba_pool *pool = zba_pool_create("model", unit);
 	struct ref *ref = calloc(nr, sizeof(*ref));
-	long live = 0, enomem = 0;
+	long live = 0, enomem = 0, migrated = 0;
 	int failures0 = failures;
 	unsigned long op;
 	unsigned int i;
@@ -354,11 +367,16 @@ static void model_run(unsigned int unit, enum dist d, unsigned long ops,
 			CHECK(0, "op %lu: object of %u bytes damaged", op, r->len);
 			break;
 		}
+		/* Now and then the kernel migrates a page of the pool. */
+		if (rnd() % 16 == 0 && migrate_random() == SHIM_MIG_OK)
+			migrated++;
 		if (op % 100000 == 0)
 			check_books(pool, live, "model");
 		if (failures != failures0)
 			break;
 	}
+	CHECK(migrated > 0 && (long)zba_pages_migrated(pool) == migrated,
+	      "%ld pages migrated, the pool counted %lu", migrated, zba_pages_migrated(pool));
 	for (i = 0; i < nr; i++)
 		if (ref[i].h)
 			CHECK(verify(pool, ref[i].h, ref[i].len, ref[i].seed), "final %u", i);
@@ -372,8 +390,8 @@ static void model_run(unsigned int unit, enum dist d, unsigned long ops,
 	zba_pool_destroy(pool);
 	free(ref);
 	check_no_leak("model");
-	printf("  model unit %u %s: %lu ops, %ld -ENOMEM\n", unit,
-	       d == DIST_CORPUS ? "corpus sizes" : "uniform sizes", op, enomem);
+	printf("  model unit %u %s: %lu ops, %ld -ENOMEM, %ld pages migrated\n", unit,
+	       d == DIST_CORPUS ? "corpus sizes" : "uniform sizes", op, enomem, migrated);
 }
 
 static void test_model(void)
@@ -855,6 +873,269 @@ static void test_leak(void)
 	}
 }
 
+/* ---- migrate: the kernel moves pool pages (mm/migrate.c in the shim) ---- */
+
+/* The pool's movable pages now, by increasing pfn. */
+static unsigned long movable_pages(struct page ***out)
+{
+	unsigned long pfn, max = shim_max_pfn(), n = 0;
+	struct page **v = calloc(max + 1, sizeof(*v));
+
+	for (pfn = 0; pfn < max; pfn++) {
+		struct page *p = shim_pfn_to_page(pfn);
+
+		if (page_count(p) > 0 && __PageMovable(p) && p->mapping != PAGE_MAPPING_MOVABLE)
+			v[n++] = p;
+	}
+	*out = v;
+	return n;
+}
+
+struct mig_fill {
+	struct zba_pool *pool;
+	struct ref *ref;
+	unsigned int nr, unit;
+	long live;
+};
+
+static void mig_fill(struct mig_fill *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++) {
+		struct ref *r = &f->ref[i];
+
+		r->len = draw_size(f->unit, DIST_CORPUS);
+		r->seed = rnd();
+		REQUIRE(!zba_alloc(f->pool, r->len, i, GFP_NOIO, &r->h), "alloc");
+		store(f->pool, r->h, r->len, r->seed);
+	}
+	f->live = f->nr;
+}
+
+static void mig_verify(struct mig_fill *f, const char *when)
+{
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < f->nr; i++)
+		if (f->ref[i].h && !verify(f->pool, f->ref[i].h, f->ref[i].len, f->ref[i].seed))
+			bad++;
+	CHECK(bad == 0, "%s: %u objects damaged", when, bad);
+}
+
+static void mig_free_all(struct mig_fill *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < f->nr; i++)
+		if (f->ref[i].h) {
+			zba_free(f->pool, f->ref[i].h);
+			f->ref[i].h = 0;
+		}
+	f->live = 0;
+}
+
+/* Hooks run while the page is isolated (between isolation and migration). */
+static void hook_free_all(struct page *page, void *arg)
+{
+	mig_free_all(arg);
+}
+
+static void hook_lock_free_all(struct page *page, void *arg)
+{
+	struct mig_fill *f = arg;
+
+	/* As if compaction held the page lock (migrating it) meanwhile. */
+	REQUIRE(trylock_page(page), "page locked");
+	mig_free_all(f);
+	/* The page could not be made unmovable: it waits, still counted live. */
+	CHECK(shim_live_pages == 1 && zba_total_pages(f->pool) == 0,
+	      "live pages %ld, pool pages %lu", shim_live_pages, zba_total_pages(f->pool));
+	unlock_page(page);
+}
+
+static void hook_destroy(struct page *page, void *arg)
+{
+	struct mig_fill *f = arg;
+
+	zba_pool_destroy(f->pool);
+	f->pool = NULL;
+}
+
+struct locker {
+	struct page *page;
+	int locked, stop;
+};
+
+/* Holds a page lock for a while, as a migration in progress would. */
+static void *locker_thread(void *arg)
+{
+	struct locker *l = arg;
+
+	if (!get_page_unless_zero(l->page) || !trylock_page(l->page)) {
+		__atomic_store_n(&l->locked, -1, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	__atomic_store_n(&l->locked, 1, __ATOMIC_RELEASE);
+	usleep(100 * 1000);
+	unlock_page(l->page);
+	put_page(l->page);
+	return NULL;
+}
+
+static void migrate_run(unsigned int unit, unsigned int nr)
+{
+	struct mig_fill f = { .unit = unit, .nr = nr };
+	struct page **pages;
+	unsigned long n, i, t0, ok = 0, res[SHIM_MIG_NOMEM + 1] = { 0 };
+	long kmalloc0;
+	struct locker lk;
+	pthread_t th;
+
+	f.pool = zba_pool_create("mig", unit);
+	f.ref = calloc(nr, sizeof(*f.ref));
+	REQUIRE(f.pool && f.ref, "setup");
+
+	/* 1. Every pool page is movable; migrating each once keeps every object. */
+	mig_fill(&f);
+	check_books(f.pool, f.live, "filled");
+	t0 = zba_total_pages(f.pool);
+	kmalloc0 = shim_live_kmalloc;
+	n = movable_pages(&pages);
+	CHECK(n == t0, "%lu movable pages, the pool holds %lu", n, t0);
+	for (i = 0; i < n; i++)
+		res[shim_migrate_page(pages[i], i % 2 ? MIGRATE_SYNC : MIGRATE_ASYNC, NULL, NULL)]++;
+	free(pages);
+	ok = res[SHIM_MIG_OK];
+	CHECK(ok == t0, "%lu of %lu pages migrated (busy %lu, failed %lu)", ok, t0,
+	      res[SHIM_MIG_BUSY], res[SHIM_MIG_FAILED]);
+	CHECK(zba_pages_migrated(f.pool) == ok, "pool counted %lu", zba_pages_migrated(f.pool));
+	CHECK(zba_total_pages(f.pool) == t0 && shim_live_kmalloc == kmalloc0,
+	      "pages %lu -> %lu, kmalloc %ld -> %ld", t0, zba_total_pages(f.pool),
+	      kmalloc0, shim_live_kmalloc);
+	mig_verify(&f, "after migrating every page");
+	check_books(f.pool, f.live, "after migrating every page");
+	n = movable_pages(&pages);
+	CHECK(n == t0, "%lu movable pages after migration, the pool holds %lu", n, t0);
+	free(pages);
+
+	/* 2. Objects are written and read after migration, and compaction works. */
+	for (i = 0; i < nr; i += 2) {
+		zba_free(f.pool, f.ref[i].h);
+		f.ref[i].h = 0;
+		f.live--;
+	}
+	for (i = 1; i < nr; i += 4) {
+		f.ref[i].seed = rnd();
+		store(f.pool, f.ref[i].h, f.ref[i].len, f.ref[i].seed);
+	}
+	n = movable_pages(&pages);
+	for (i = 0; i < n; i++)
+		shim_migrate_page(pages[i], MIGRATE_SYNC, NULL, NULL);
+	free(pages);
+	mig_verify(&f, "after rewriting, freeing and migrating");
+	check_books(f.pool, f.live, "after rewriting, freeing and migrating");
+
+#ifdef SHIM_LINUX_6_1
+	/* 3. 6.1's MIGRATE_SYNC_NO_COPY is refused; the page is put back. */
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	CHECK(shim_migrate_page(pages[0], MIGRATE_SYNC_NO_COPY, NULL, NULL) == SHIM_MIG_FAILED,
+	      "MIGRATE_SYNC_NO_COPY not refused");
+	CHECK(shim_migrate_page(pages[0], MIGRATE_SYNC, NULL, NULL) == SHIM_MIG_OK,
+	      "page not movable after a refused migration");
+	free(pages);
+	mig_verify(&f, "after a refused migration");
+#endif
+
+	/* 4. The migration target cannot be allocated: the page is put back. */
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	shim_fail_nth = 0;
+	CHECK(shim_migrate_page(pages[0], MIGRATE_SYNC, NULL, NULL) == SHIM_MIG_NOMEM, "no ENOMEM");
+	shim_fail_nth = -1;
+	CHECK(shim_migrate_page(pages[0], MIGRATE_SYNC, NULL, NULL) == SHIM_MIG_OK,
+	      "page not movable after ENOMEM");
+	free(pages);
+	mig_verify(&f, "after ENOMEM");
+	check_books(f.pool, f.live, "after ENOMEM");
+
+	/* 5. All objects freed while a page is isolated: the page is released. */
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	CHECK(shim_migrate_page(pages[n / 2], MIGRATE_SYNC, hook_free_all, &f) == SHIM_MIG_RELEASED,
+	      "a page freed while isolated was not released");
+	free(pages);
+	check_books(f.pool, 0, "freed while isolated");
+	CHECK(shim_live_pages == 0, "%ld pages left", shim_live_pages);
+
+	/*
+	 * 6. Freed while the page lock is held (migration in progress): the
+	 * page waits on the deferred list, still movable but refused by
+	 * ->migrate_page() and ->isolate_page(); the work frees it.
+	 */
+	mig_fill(&f);
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	CHECK(shim_migrate_page(pages[n / 3], MIGRATE_SYNC, hook_lock_free_all, &f) == SHIM_MIG_FAILED,
+	      "a page released under its page lock was migrated");
+	CHECK(shim_migrate_page(pages[n / 3], MIGRATE_SYNC, NULL, NULL) == SHIM_MIG_BUSY,
+	      "a released page was isolated again");
+	CHECK(shim_run_work() == 1 && shim_live_pages == 0,
+	      "deferred work did not free the page: %ld pages", shim_live_pages);
+	free(pages);
+	check_books(f.pool, 0, "released under the page lock");
+
+	/* 7. Freed while another holder has the page lock (not isolated). */
+	mig_fill(&f);
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	REQUIRE(trylock_page(pages[0]), "lock");
+	mig_free_all(&f);
+	CHECK(shim_live_pages == 1, "%ld pages while one was locked", shim_live_pages);
+	unlock_page(pages[0]);
+	CHECK(shim_run_work() == 1 && shim_live_pages == 0, "%ld pages after the work",
+	      shim_live_pages);
+	free(pages);
+
+	/* 8. Pool destroyed while a page is isolated: released, nothing leaks. */
+	mig_fill(&f);
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	CHECK(shim_migrate_page(pages[n - 1], MIGRATE_SYNC, hook_destroy, &f) == SHIM_MIG_RELEASED,
+	      "destroy while isolated");
+	free(pages);
+	check_no_leak("destroy while isolated");
+
+	/* 9. Pool destroyed while someone holds a page lock: destroy waits. */
+	f.pool = zba_pool_create("mig", unit);
+	REQUIRE(f.pool, "pool");
+	mig_fill(&f);
+	n = movable_pages(&pages);
+	REQUIRE(n > 0, "no pages");
+	lk = (struct locker){ .page = pages[n / 2] };
+	pthread_create(&th, NULL, locker_thread, &lk);
+	while (!__atomic_load_n(&lk.locked, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	CHECK(lk.locked == 1, "locker could not lock");
+	zba_pool_destroy(f.pool);
+	pthread_join(th, NULL);
+	free(pages);
+	check_no_leak("destroy while a page is locked");
+
+	printf("  migrate unit %u: %lu pages, all migrated once, objects intact; "
+	       "release while isolated, under the page lock, and destroy are clean\n", unit, t0);
+	free(f.ref);
+}
+
+static void test_migrate(void)
+{
+	if (load_corpus())
+		return;
+	migrate_run(4096, 20000);
+	migrate_run(16384, 6000);
+}
+
 /* ---- concurrency: allocating, freeing, reading threads and a compactor ---- */
 struct conc {
 	struct zba_pool *pool;
@@ -862,6 +1143,7 @@ struct conc {
 	unsigned int nr, unit;
 	int stop;
 	long moved, compactions, errors;
+	long migrated, mig_busy, mig_released, mig_failed, locked, works;
 };
 
 static bool conc_cb(void *ctx, u32 owner, unsigned long handle)
@@ -961,12 +1243,61 @@ static void *conc_compactor(void *arg)
 	return NULL;
 }
 
+static void hook_linger(struct page *page, void *arg)
+{
+	usleep(50);	/* isolated a little longer: frees and reads race with it */
+}
+
+/*
+ * The kernel's side: compaction migrating pool pages at random pfns (some
+ * lingering while isolated), another holder of page locks (so that frees
+ * must defer pages), and the workqueue running the deferred frees.
+ */
+static void *conc_migrator(void *arg)
+{
+	struct conc *c = arg;
+	u64 rs = 0x9e3779b97f4a7c15ULL ^ seed0;
+	unsigned long n = 0;
+
+	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+		unsigned long max = shim_max_pfn();
+		struct page *page;
+
+		rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+		if (!max)
+			continue;
+		page = shim_pfn_to_page(rs % max);
+		if (rs % 8 == 0) {
+			/* Hold a page lock a moment, as some pfn walker would. */
+			if (get_page_unless_zero(page)) {
+				if (trylock_page(page)) {
+					c->locked++;
+					usleep(20);
+					unlock_page(page);
+				}
+				put_page(page);
+			}
+		} else {
+			switch (shim_migrate_page(page, rs % 3 ? MIGRATE_ASYNC : MIGRATE_SYNC_LIGHT,
+						  rs % 16 == 1 ? hook_linger : NULL, NULL)) {
+			case SHIM_MIG_OK: c->migrated++; break;
+			case SHIM_MIG_BUSY: c->mig_busy++; break;
+			case SHIM_MIG_RELEASED: c->mig_released++; break;
+			case SHIM_MIG_FAILED: c->mig_failed++; break;
+			}
+		}
+		if (++n % 64 == 0)
+			c->works += shim_run_work();
+	}
+	return NULL;
+}
+
 static void conc_run(unsigned int unit, unsigned int seconds)
 {
 	enum { NW = 2 };
 	struct conc c = { .unit = unit, .nr = 4000 };
 	struct worker w[NW];
-	pthread_t tw[NW], tc;
+	pthread_t tw[NW], tc, tm;
 	unsigned long ops = 0;
 	long live = 0;
 	unsigned int i;
@@ -983,6 +1314,7 @@ static void conc_run(unsigned int unit, unsigned int seconds)
 		pthread_create(&tw[i], NULL, conc_worker, &w[i]);
 	}
 	pthread_create(&tc, NULL, conc_compactor, &c);
+	pthread_create(&tm, NULL, conc_migrator, &c);
 	sleep(seconds);
 	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
 	for (i = 0; i < NW; i++) {
@@ -993,6 +1325,8 @@ static void conc_run(unsigned int unit, unsigned int seconds)
 		free(w[i].exp);
 	}
 	pthread_join(tc, NULL);
+	pthread_join(tm, NULL);
+	c.works += shim_run_work();
 	for (i = 0; i < c.nr; i++)
 		if (c.ref[i].h) {
 			live++;
@@ -1000,8 +1334,13 @@ static void conc_run(unsigned int unit, unsigned int seconds)
 		}
 	check_books(c.pool, live, "conc");
 	CHECK(c.moved > 0, "the compactor never moved an object");
-	printf("  conc unit %u: %lu ops, %ld compactions, %ld objects moved\n",
-	       unit, ops, c.compactions, c.moved);
+	CHECK(c.migrated > 0 && (long)zba_pages_migrated(c.pool) == c.migrated,
+	      "%ld pages migrated, the pool counted %lu", c.migrated, zba_pages_migrated(c.pool));
+	printf("  conc unit %u: %lu ops, %ld compactions, %ld objects moved; %ld pages migrated"
+	       " (%ld busy, %ld released while isolated, %ld put back), %ld page locks held,"
+	       " %ld deferred-free runs\n",
+	       unit, ops, c.compactions, c.moved, c.migrated, c.mig_busy, c.mig_released,
+	       c.mig_failed, c.locked, c.works);
 	for (i = 0; i < c.nr; i++)
 		if (c.ref[i].h)
 			zba_free(c.pool, c.ref[i].h);
@@ -1027,6 +1366,7 @@ static const struct {
 	{ "compact", test_compact, true },
 	{ "meta", test_meta, true },
 	{ "leak", test_leak, true },
+	{ "migrate", test_migrate, true },
 	{ "conc", test_conc, false },
 };
 
