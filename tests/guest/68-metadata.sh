@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # guest-run: --timeout 900
 #
-# 64-metadata: zblk counts its allocator metadata (block descriptors) in
+# 68-metadata: zblk counts its allocator metadata (block descriptors) in
 # mm_stat, and mem_used_total covers what the system lost.
 # zblk0 (4096, lz4) gets 512 MiB of units that compress to ~230 bytes (small
 # slots, where descriptors used to cost a kmalloc-2k per block) and 16 MiB of
