@@ -13,7 +13,7 @@
 #   back as zeroes and mm_stat is zero;
 # - a sysfs attribute and a debugfs file held open across hot_remove: reading
 #   and writing them afterwards fails, nothing else happens;
-# - for RACE_SECS seconds (default 20): reset, hot_remove and hot_add race
+# - for RACE_SECS seconds (default 15): reset, hot_remove and hot_add race
 #   with writes and discards, compaction (compact) and the shrinker
 #   (drop_caches 2); the devices left afterwards work;
 # - for RACE_SECS seconds: rmmod and modprobe race with processes opening and
@@ -23,7 +23,7 @@
 . /lib/zblk/lib.sh
 . /lib/zblk/lib-zblk.sh
 
-RACE_SECS=${RACE_SECS:-20}
+RACE_SECS=${RACE_SECS:-15}
 FAILF=/tmp/life.fail
 STOPF=/tmp/life.stop
 DATA=$((48 * ZB_MIB))

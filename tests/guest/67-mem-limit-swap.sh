@@ -72,9 +72,9 @@ run() { # UNIT
 	zb_cg_setup $cg 32
 	kills0=$(oom_kills)
 	load 128M /tmp/load1.json
-	wait_load 45
+	wait_load 30
 	if [ "$lrc" = -1 ]; then
-		zb_info "the load stalls after 45 s (as with zram); io_stat: $(cat /sys/block/$dev/io_stat)"
+		zb_info "the load stalls after 30 s (as with zram); io_stat: $(cat /sys/block/$dev/io_stat)"
 		t0=$(now_ms)
 		zb_corpus | head -c $((8 * ZB_MIB)) >/tmp/resp.bin || zb_fail "writing a file outside the cgroup failed"
 		zb_expect_eq "bytes written outside the cgroup" "$(wc -c </tmp/resp.bin)" $((8 * ZB_MIB))
