@@ -15,7 +15,7 @@
 #   within the limit (mem_used_max <= mem_limit + 1 MiB);
 # - no page comes back wrong: the process either finishes with every page
 #   right, or stalls/is OOM-killed;
-# - no hang: while it stalls, the rest of the system works (8 MiB written to
+# - no hang: while it stalls, the rest of the system works (8 MiB written
 #   to a file outside the cgroup within 30 s), and SIGKILL ends it within
 #   120 s;
 # - once the process is gone its data leaves the pool (orig_data_size at most
