@@ -17,7 +17,7 @@
 #   right, or stalls/is OOM-killed;
 # - no hang: while it stalls, the rest of the system works (8 MiB written
 #   to a file outside the cgroup within 30 s), and SIGKILL ends it within
-#   120 s;
+#   240 s;
 # - once the process is gone its data leaves the pool (orig_data_size at most
 #   64 pages: slots of pages left in the swap cache by failed writes are freed
 #   when reclaim next meets them) and the pool shrinks below 1 MiB;
@@ -84,11 +84,11 @@ run() { # UNIT
 		zb_expect_le "ms to write 8 MiB outside the cgroup while the load stalls" $t0 30000
 		# A killed task leaves reclaim only when its current pass ends:
 		# slow under TCG with 16K units (each failed write is a
-		# read-modify-write), so allow two minutes.
+		# read-modify-write), so allow four minutes (79 s seen on 6.1 on a busy host).
 		t0=$(now_ms)
 		kill -9 $lpid
-		wait_load 120
-		[ "$lrc" = -1 ] && zb_fail "the stalled load survives SIGKILL for 120 s: a hang"
+		wait_load 240
+		[ "$lrc" = -1 ] && zb_fail "the stalled load survives SIGKILL for 240 s: a hang"
 		zb_info "SIGKILL ended the stalled load in $(( $(now_ms) - t0 )) ms"
 		lrc=stalled
 	fi
