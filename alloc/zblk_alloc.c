@@ -34,8 +34,9 @@
  * rounded down to 8 bytes (for p pages and n slots, so nearly nothing is lost
  * at a block's end), and a dynamic programme picks the subset that minimises
  * the expected waste for a model of stored data: internal waste (slot minus
- * object), block-end waste, and half a page per type in use (its partly used
- * page). The model stores ZBA_MODEL_BYTES (16 MiB) of compressed data, 80%
+ * object), block-end waste, the block's descriptor as kmalloc() rounds it,
+ * and half a page and half a descriptor per type in use (its partly used
+ * block). The model stores ZBA_MODEL_BYTES (16 MiB) of compressed data, 80%
  * of the bytes spread evenly over log(size) from unit/16 to unit and 20% over
  * log(size) from 32 bytes to unit. More data than that only makes the
  * per-type term smaller. For 4 KiB pages this gives about 120 types for 4 KiB
@@ -49,7 +50,11 @@
  * lowest free slot of the fullest other block, or, when the isolated block is
  * the type's only non-full one, into a lower free slot of the same block.
  * zba_move() never creates a block; it may add a page to the receiving block
- * with GFP_NOWAIT. Pages are counted as freed net of such additions, and
+ * with GFP_NOWAIT. A call's work is bounded by its caller: at most
+ * ctl->max_objects objects are offered to the callback (a shrinker passes
+ * nr_to_scan), and it stops at ctl->max_pages pages freed; a call cut short
+ * leaves its block partly drained, and the next one starts at the same type.
+ * Pages are counted as freed net of such additions, and
  * only pages zba_move() itself released count: pages an owner's zba_free()
  * releases from an isolated block meanwhile are not compaction's.
  *
@@ -58,25 +63,72 @@
  * handle) and maps to the block's descriptor; the type and slot need no
  * lookup. 64-bit only.
  *
- * Per-object metadata: the owner (u32) and one bit in the block's used-slot
- * bitmap, in the block's descriptor, not in the slot; the descriptor adds
- * about 40 bytes plus 8 per page to each block.
+ * Metadata. Each object has an owner (u32, the caller's cookie that
+ * compaction hands back) and a bit in its block's used-slot bitmap. The
+ * owner is kept in the last 4 bytes of the object's slot, so objects of a
+ * type hold at most slot_size - 4 bytes; only the unit type, whose slot is
+ * exactly a unit, keeps its owners in the block descriptor. The descriptor
+ * (kmalloc'd, one per block) is then a 32-byte header, 8 bytes per page of
+ * the block and the bitmap: at most 512 bytes and, on the corpus, 0.3% of
+ * the pool's pages (docs/allocator.md). Descriptors are counted in
+ * pool->meta_bytes at the size of their kmalloc bucket, and reported by
+ * zba_meta_bytes() and in zba_mem_pages(), which the device charges against
+ * mem_limit. Owners in the descriptor cost 4 bytes per slot whether it is
+ * used or not and made small-slot descriptors 1-2.3 KiB (kmalloc-2k/-4k per
+ * block); in the slot they cost 4 bytes per stored object, in pages.
+ *
+ * Page migration (section "page migration"; kernels with CONFIG_COMPACTION,
+ * i.e. Debian's 6.1 and 6.12): pool pages are allocated with __GFP_MOVABLE
+ * and registered with __SetPageMovable(), like zsmalloc's, so the kernel's
+ * compaction (and CMA, memory offlining) can move them: ->isolate_page()
+ * accepts a page that still belongs to a block, ->migrate_page() copies it
+ * to the new page and replaces one entry of the block's page array. Handles
+ * name (block, type, slot), not pages, so nothing else changes and no owner
+ * is involved. page->private names the page's type, page->index its block
+ * id and page index. A page leaves the pool (zba_free(), zba_move(), pool
+ * destruction) only after __ClearPageMovable() under its page lock, so that
+ * no callback runs on it afterwards; the page lock is only try-locked there
+ * (zba_free() runs in atomic context), and a page whose lock is busy (the
+ * kernel isolating or migrating it) goes on its type's deferred list, marked
+ * gone, for a work item that sleeps on the lock and frees it.
  *
  * Locking. Each type has one spinlock, type->lock, guarding its block lists,
- * counters and every block descriptor's mutable fields (used bitmap, owners,
- * page array, counters, list position). Blocks are kept on lists by fullness
- * (16 fill levels and full); allocation takes the fullest non-full block so
- * that sparse blocks drain, compaction isolates the sparsest. Pages,
- * descriptors and block ids are allocated with the caller's gfp with no lock
- * held, then the lock is retaken and the choice redone. Nothing sleeps under
- * the lock and nothing is freed to the page allocator under it. The object's
- * bytes are guarded by the caller (its owner lock), not by type->lock.
+ * counters, every block descriptor's mutable fields (used bitmap, owners,
+ * page array, counters, list position), its deferred list, the page->index
+ * of its pages, and the owners kept in slots (written by zba_take(), read by
+ * compaction, both under the lock; page migration copies a page under it
+ * too). Blocks are kept on lists by fullness (16 fill levels and full);
+ * allocation takes the fullest non-full block so that sparse blocks drain,
+ * compaction isolates the sparsest. Pages, descriptors and block ids are
+ * allocated with the caller's gfp with no lock held, then the lock is
+ * retaken and the choice redone. Nothing sleeps under the lock and nothing
+ * is freed to the page allocator under it. The object's bytes are guarded by
+ * the caller (its owner lock), not by type->lock.
  * pool->compact_lock (a mutex, only ever try-locked) lets one compaction run
  * per pool; it is held while the caller's move callback runs, which takes the
  * owner's lock (try-lock) and then type->lock in zba_move().
  *
- * Lock order: pool->compact_lock -> (caller's owner lock) -> type->lock ->
- * xarray lock (taken inside xa_* calls, never under type->lock here).
+ * Page migration adds two locks. The kernel calls the migration callbacks
+ * with the page lock held; they take type->lock (the page's block and slot
+ * state) and ->migrate_page() then takes type->migrate_lock (a rwlock) for
+ * writing while it copies the page and swaps the page array entry. Readers
+ * and writers of object bytes (zba_read_begin() to zba_read_end(),
+ * zba_write(), zba_move()'s copy) hold type->migrate_lock for reading and
+ * take no other allocator lock meanwhile, so a page's bytes never change
+ * under them and the page they map is never the one being replaced.
+ * type->lock only try-locks page locks (making pages movable in zba_take(),
+ * unmovable in zba_pages_disown()): the kernel holds a page lock while it
+ * waits for type->lock in a callback. Everything stays usable from atomic
+ * context as before; only the deferred-free work and pool destruction sleep
+ * on page locks, holding no allocator lock.
+ *
+ * Lock order (the one place it is written down):
+ *   pool->compact_lock -> (caller's owner lock) -> page lock (kernel) ->
+ *   type->lock -> type->migrate_lock -> xarray lock
+ * The xarray lock is taken inside xa_* calls, never under type->lock here
+ * (xa_load() under type->lock takes only RCU). The owner lock and the page
+ * lock are never held together by the allocator: migration needs no owner.
+ * A page lock is taken under type->lock only by trylock_page().
  */
 #define pr_fmt(fmt) "zblk_alloc: " fmt
 
@@ -100,8 +152,45 @@
 #include <linux/string.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
+#include <linux/version.h>
+#include <linux/workqueue.h>
 
 #include "zblk_alloc.h"
+
+/* ---- kernel compatibility (6.1 / 6.12) -------------------------------------
+ *
+ * alloc/ is also built in userspace against tests/alloc/shim/, so it cannot
+ * use zblkdev/zblk_compat.h; what differs between the kernels it supports for
+ * page migration is here. Both 6.1 and 6.12 export __SetPageMovable() and
+ * __ClearPageMovable() to modules (EXPORT_SYMBOL, Module.symvers) and have the
+ * same struct movable_operations (isolate_page, migrate_page, putback_page)
+ * in <linux/migrate.h>; they are defined in mm/compaction.c, so migration is
+ * built only with CONFIG_COMPACTION (Debian's 6.1 and 6.12, amd64 and arm64,
+ * have it). Without it pool pages are allocated without __GFP_MOVABLE.
+ * 6.1 also has MIGRATE_SYNC_NO_COPY (the driver would have to leave the copy
+ * to the caller, which it cannot do safely: the bytes must be copied under
+ * our locks), which zba_page_migrate() refuses as zsmalloc does; 6.12 no
+ * longer has that mode.
+ */
+#ifdef CONFIG_COMPACTION
+#define ZBA_MIGRATION		1
+#include <linux/migrate.h>
+#include <linux/pagemap.h>
+#else
+#define ZBA_MIGRATION		0
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define zba_migrate_mode_ok(mode)	((mode) != MIGRATE_SYNC_NO_COPY)
+#else
+#define zba_migrate_mode_ok(mode)	true
+#endif
+
+/* Pool pages are movable where they can migrate, else kept out of the way. */
+static inline gfp_t zba_page_gfp(gfp_t gfp)
+{
+	return ZBA_MIGRATION ? gfp | __GFP_MOVABLE : gfp & ~__GFP_MOVABLE;
+}
 
 #if BITS_PER_LONG != 64
 #error "zblk_alloc needs 64-bit handles (BITS_PER_LONG == 64)"
@@ -122,6 +211,8 @@
 #define ZBA_BLOCK_BYTES		(128 * 1024)
 /* Most pages one slot can touch. */
 #define ZBA_MAX_SPAN		(ZBA_MAX_UNIT / PAGE_SIZE + 2)
+/* An object's owner, kept in the last bytes of its slot (see the top comment). */
+#define ZBA_OWNER_SIZE		sizeof(u32)
 
 /* Fill levels: 0..15 for blocks with a free slot, ZBA_FULL for full ones. */
 #define ZBA_LEVELS		16
@@ -147,10 +238,15 @@ static_assert(ZBA_MAX_TYPES <= (1U << ZBA_TYPE_BITS));
  *	and compaction, not zba_free(), frees it (protected by type->lock)
  * @type: index of the block's type, constant
  * @pages: the block's pages, NULL where no used slot touches a page
- *	(protected by type->lock; an entry touched by a used slot is stable)
+ *	(protected by type->lock; an entry touched by a used slot changes only
+ *	when page migration replaces the page, under type->lock and
+ *	type->migrate_lock held for writing, so readers of object bytes hold
+ *	type->migrate_lock for reading)
  *
- * After @pages[type->pages] come the used-slot bitmap and the owners (u32
- * per slot, meaningful for used slots), both protected by type->lock.
+ * After @pages[type->pages] comes the used-slot bitmap, and for the unit
+ * type only (whose slot has no room for it) the owners, u32 per slot,
+ * meaningful for used slots; both protected by type->lock. Every other type
+ * keeps an object's owner in the last ZBA_OWNER_SIZE bytes of its slot.
  */
 struct zba_block {
 	struct list_head list;
@@ -175,7 +271,21 @@ struct zba_block {
  * @slots: slots per block
  * @pages: pages per block
  * @index: the type's index in the pool's table
+ * @obj_max: largest object: @slot_size, less ZBA_OWNER_SIZE if the owner is
+ *	kept in the slot (every type but the unit type)
  * @meta_size: bytes of one block descriptor
+ * @meta_alloc: bytes kmalloc() takes for it (@meta_size rounded up to its
+ *	bucket), the figure counted in pool->meta_bytes
+ * @pool: the pool the type belongs to, constant (page migration starts from a
+ *	page and finds the type in page->private, the pool here)
+ * @deferred: pool pages released while someone else held their page lock,
+ *	still movable, linked through page->index, waiting for
+ *	zba_deferred_work() (protected by @lock)
+ * @migrate_lock: readers and writers of objects (zba_read_begin() to
+ *	zba_read_end(), zba_write(), zba_move()'s copy) hold it for reading;
+ *	page migration holds it for writing while it copies a page of this type
+ *	and replaces it in its block's page array. Own cache line: readers would
+ *	otherwise bounce the line that allocation's @lock lives in.
  */
 struct zba_type {
 	spinlock_t lock;
@@ -188,7 +298,12 @@ struct zba_type {
 	unsigned int slots;
 	unsigned int pages;
 	unsigned int index;
+	unsigned int obj_max;
 	size_t meta_size;
+	size_t meta_alloc;
+	struct zba_pool *pool;
+	struct page *deferred;
+	rwlock_t migrate_lock ____cacheline_aligned_in_smp;
 } ____cacheline_aligned_in_smp;
 
 /**
@@ -199,13 +314,19 @@ struct zba_type {
  * @huge_size: see zba_huge_size()
  * @blocks: block id -> struct zba_block (its own lock)
  * @total_pages: pages held by all types
+ * @meta_bytes: kmalloc() bytes held by block descriptors (each counted as
+ *	its type's @meta_alloc)
  * @compact_lock: one compaction at a time (only try-locked)
  * @compact_next: type where the next compaction starts (protected by
  *	@compact_lock)
  * @move_pages: pages zba_move() allocated (for compaction's count)
  * @moved_pages: pages zba_move() released from isolated blocks (for
  *	compaction's count; not pages zba_free() released from them)
- * @size_to_type: type index for an object of 8*k-7..8*k bytes, k = 1..unit/8
+ * @pages_migrated: pages the kernel migrated (zba_page_migrate() succeeded)
+ * @pages_deferred: pages now on the types' @deferred lists
+ * @free_work: frees the types' @deferred pages (zba_deferred_work())
+ * @size_to_type: type index for an object that needs 8*k-7..8*k bytes with
+ *	its owner (size + ZBA_OWNER_SIZE), k = 1..unit/8+1
  * @types: the type table, by increasing slot size
  */
 struct zba_pool {
@@ -215,10 +336,14 @@ struct zba_pool {
 	unsigned int huge_size;
 	struct xarray blocks;
 	atomic_long_t total_pages;
+	atomic_long_t meta_bytes;
 	struct mutex compact_lock;
 	unsigned int compact_next;
 	atomic_long_t move_pages;
 	atomic_long_t moved_pages;
+	atomic_long_t pages_migrated;
+	atomic_long_t pages_deferred;
+	struct work_struct free_work;
 	u8 *size_to_type;
 	struct zba_type types[];
 };
@@ -260,21 +385,44 @@ static unsigned int zba_max_block_pages(unsigned int unit)
 		     max_t(unsigned int, ZBA_BLOCK_BYTES, 4 * unit) / PAGE_SIZE);
 }
 
-/* Record (@p, @n) for slot size 8 * @k if it loses less at the block end. */
+/*
+ * Bytes of the descriptor of a block of @pages pages and @slots slots, with
+ * the owners in it if @owners (the unit type).
+ */
+static size_t zba_meta_size(unsigned int pages, unsigned int slots,
+			    bool owners)
+{
+	return sizeof(struct zba_block) + pages * sizeof(struct page *) +
+	       BITS_TO_LONGS(slots) * sizeof(long) +
+	       (owners ? slots * sizeof(u32) : 0);
+}
+
+/*
+ * What a block of @p pages and @n slots of 8 * @k bytes costs besides its
+ * slots: the unused bytes at its end and its descriptor as kmalloc() holds
+ * it. Only the unit type (@k == k_max) keeps its owners in the descriptor.
+ */
+static u64 zba_block_waste(const struct zba_dp *dp, unsigned int k,
+			   unsigned int p, unsigned int n)
+{
+	return (u64)p * PAGE_SIZE - (u64)n * 8 * k +
+	       kmalloc_size_roundup(zba_meta_size(p, n, k == dp->k_max));
+}
+
+/* Record (@p, @n) for slot size 8 * @k if it loses less per page. */
 static void zba_add_opt(struct zba_dp *dp, unsigned int k, unsigned int p,
 			unsigned int n)
 {
 	unsigned int nr = dp->nr_opts[k];
 	struct zba_opt *o = dp->opts[k];
-	u64 tail = (u64)p * PAGE_SIZE - (u64)n * 8 * k;
+	u64 waste = zba_block_waste(dp, k, p, n);
 	struct zba_opt *last = nr ? &o[nr - 1] : NULL;
 
 	if (last) {
-		u64 ltail = (u64)last->pages * PAGE_SIZE -
-			    (u64)last->slots * 8 * k;
+		u64 lwaste = zba_block_waste(dp, k, last->pages, last->slots);
 
-		/* Keep it only if tail/p improves: tail * lp < ltail * p. */
-		if (tail * last->pages >= ltail * p)
+		/* Keep it only if waste/p improves: waste * lp < lwaste * p. */
+		if (waste * last->pages >= lwaste * p)
 			return;
 		if (last->pages == p || nr == ZBA_MAX_OPTS) {
 			last->pages = p;
@@ -332,23 +480,30 @@ static void zba_model(struct zba_dp *dp, unsigned int unit)
 	}
 }
 
-/* Expected waste (model units) of types at 8*k0 (or none) and 8*k. */
+/*
+ * Expected waste (model units) of types at 8*k0 (or none) and 8*k: internal
+ * waste, each object's share of its block's end and descriptor, and per type
+ * (@scale: model units per byte) half a page and half a descriptor, its
+ * partly used block at rest.
+ */
 static u64 zba_step_cost(struct zba_dp *dp, unsigned int k0, unsigned int k,
-			 const struct zba_opt *o, u64 per_type)
+			 const struct zba_opt *o, u64 scale)
 {
 	u64 s = 8 * k;
 	u64 n = dp->cnt[k] - dp->cnt[k0];
 	u64 internal = s * n - (dp->bytes[k] - dp->bytes[k0]);
-	u64 tail = (u64)o->pages * PAGE_SIZE - (u64)o->slots * s;
+	u64 waste = zba_block_waste(dp, k, o->pages, o->slots);
+	u64 meta = kmalloc_size_roundup(zba_meta_size(o->pages, o->slots,
+						      k == dp->k_max));
 
-	return internal + div_u64(n * tail, o->slots) + per_type;
+	return internal + div_u64(n * waste, o->slots) +
+	       (PAGE_SIZE + meta) / 2 * scale;
 }
 
 static void zba_dp_run(struct zba_dp *dp)
 {
-	/* Half a page per type, scaled from ZBA_MODEL_BYTES to model units. */
-	u64 per_type = (PAGE_SIZE / 2) * div_u64(dp->bytes[dp->k_max],
-						 ZBA_MODEL_BYTES);
+	/* Model units per byte of ZBA_MODEL_BYTES. */
+	u64 scale = div_u64(dp->bytes[dp->k_max], ZBA_MODEL_BYTES);
 	unsigned int k, i;
 	int k0, lo;
 
@@ -368,7 +523,7 @@ static void zba_dp_run(struct zba_dp *dp)
 			for (i = 0; i < dp->nr_opts[k]; i++) {
 				u64 c = dp->cost[k0] +
 					zba_step_cost(dp, k0, k, &dp->opts[k][i],
-						      per_type);
+						      scale);
 
 				if (c < dp->cost[k]) {
 					dp->cost[k] = c;
@@ -434,6 +589,16 @@ out:
 	return ret;
 }
 
+/* Page migration: the section "page migration" near the end. */
+struct zba_stash;
+static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
+			   unsigned int pg);
+static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
+			     struct zba_stash *st);
+static void zba_kick_deferred(struct zba_pool *pool, bool deferred);
+static void zba_read_lock(struct zba_type *t);
+static void zba_read_unlock(struct zba_type *t);
+
 /* ---- blocks and slots ---------------------------------------------------- */
 
 static unsigned long *zba_used(struct zba_type *t, struct zba_block *b)
@@ -441,9 +606,59 @@ static unsigned long *zba_used(struct zba_type *t, struct zba_block *b)
 	return (unsigned long *)&b->pages[t->pages];
 }
 
+/* Is the owner kept in the slot (every type but the unit type)? */
+static bool zba_owner_in_slot(struct zba_type *t)
+{
+	return t->obj_max < t->slot_size;
+}
+
+/* The unit type's owners, after the bitmap. */
 static u32 *zba_owners(struct zba_type *t, struct zba_block *b)
 {
 	return (u32 *)(zba_used(t, b) + BITS_TO_LONGS(t->slots));
+}
+
+/*
+ * Where slot @slot keeps its owner: the last ZBA_OWNER_SIZE bytes of the
+ * slot, which never cross a page (slots are multiples of 8 bytes).
+ */
+static void *zba_owner_map(struct zba_type *t, struct zba_block *b,
+			   unsigned int slot)
+{
+	size_t off = (size_t)slot * t->slot_size + t->obj_max;
+
+	return kmap_local_page(b->pages[off >> PAGE_SHIFT]) +
+	       offset_in_page(off);
+}
+
+/* The owner of used slot @slot. Caller holds t->lock. */
+static u32 zba_get_owner(struct zba_type *t, struct zba_block *b,
+			 unsigned int slot)
+{
+	void *p;
+	u32 owner;
+
+	if (!zba_owner_in_slot(t))
+		return zba_owners(t, b)[slot];
+	p = zba_owner_map(t, b, slot);
+	memcpy(&owner, p, sizeof(owner));
+	kunmap_local(p);
+	return owner;
+}
+
+/* Record @owner for slot @slot, whose pages are present. Caller holds t->lock. */
+static void zba_set_owner(struct zba_type *t, struct zba_block *b,
+			  unsigned int slot, u32 owner)
+{
+	void *p;
+
+	if (!zba_owner_in_slot(t)) {
+		zba_owners(t, b)[slot] = owner;
+		return;
+	}
+	p = zba_owner_map(t, b, slot);
+	memcpy(p, &owner, sizeof(owner));
+	kunmap_local(p);
 }
 
 static unsigned long zba_mkhandle(struct zba_type *t, struct zba_block *b,
@@ -571,12 +786,13 @@ static void zba_take(struct zba_pool *pool, struct zba_type *t,
 		if (b->pages[pg])
 			continue;
 		b->pages[pg] = st->pages[--st->nr];
+		zba_page_adopt(t, b, pg);
 		b->nr_pages++;
 		WRITE_ONCE(t->nr_pages, t->nr_pages + 1);
 		atomic_long_inc(&pool->total_pages);
 	}
 	__set_bit(slot, zba_used(t, b));
-	zba_owners(t, b)[slot] = owner;
+	zba_set_owner(t, b, slot, owner);
 	b->nr_used++;
 	WRITE_ONCE(t->nr_used, t->nr_used + 1);
 	zba_relevel(t, b);
@@ -633,7 +849,7 @@ static gfp_t zba_meta_gfp(gfp_t gfp)
 /* Fill @st up to @want pages. No lock held. Return: 0 or -ENOMEM. */
 static int zba_stash_fill(struct zba_stash *st, unsigned int want, gfp_t gfp)
 {
-	gfp &= ~__GFP_MOVABLE;
+	gfp = zba_page_gfp(gfp);
 	while (st->nr < want) {
 		struct page *page = alloc_page(gfp);
 
@@ -661,12 +877,14 @@ static struct zba_block *zba_block_new(struct zba_pool *pool,
 		return NULL;
 	}
 	b->id = id;
+	atomic_long_add(t->meta_alloc, &pool->meta_bytes);
 	return b;
 }
 
 /* Free an empty block's id and descriptor (its pages are gone). */
 static void zba_block_free(struct zba_pool *pool, struct zba_block *b)
 {
+	atomic_long_sub(pool->types[b->type].meta_alloc, &pool->meta_bytes);
 	xa_erase(&pool->blocks, b->id);
 	kfree(b);
 }
@@ -693,7 +911,8 @@ int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
 
 	if (!size || size > pool->unit_size)
 		return -EINVAL;
-	t = &pool->types[pool->size_to_type[DIV_ROUND_UP(size, 8)]];
+	t = &pool->types[pool->size_to_type[DIV_ROUND_UP(size + ZBA_OWNER_SIZE,
+							 8)]];
 
 	for (;;) {
 		spin_lock(&t->lock);
@@ -739,7 +958,7 @@ void zba_free(struct zba_pool *pool, unsigned long handle)
 	struct zba_type *t = zba_htype(pool, handle);
 	unsigned int slot = zba_hslot(handle);
 	struct zba_block *b;
-	bool empty;
+	bool empty, deferred;
 
 	if (!t)
 		return;
@@ -754,7 +973,9 @@ void zba_free(struct zba_pool *pool, unsigned long handle)
 	empty = zba_release(pool, t, b, slot, &st);
 	if (empty)
 		zba_unlink(t, b);
+	deferred = zba_pages_disown(pool, t, &st);
 	spin_unlock(&t->lock);
+	zba_kick_deferred(pool, deferred);
 	zba_stash_free(&st);
 	if (empty)
 		zba_block_free(pool, b);
@@ -778,9 +999,10 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 
 	if (!t || WARN_ON_ONCE(!b))
 		return;
-	if (WARN_ON_ONCE(len > t->slot_size))
-		len = t->slot_size;
+	if (WARN_ON_ONCE(len > t->obj_max))
+		len = t->obj_max;
 	off = (size_t)zba_hslot(handle) * t->slot_size;
+	zba_read_lock(t);	/* no page of the slot migrates meanwhile */
 	while (len) {
 		size_t in = offset_in_page(off);
 		size_t chunk = min_t(size_t, len, PAGE_SIZE - in);
@@ -792,6 +1014,7 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 		off += chunk;
 		len -= chunk;
 	}
+	zba_read_unlock(t);
 }
 
 const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
@@ -803,10 +1026,14 @@ const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
 	size_t off, left;
 	void *dst = local_copy;
 
-	if (!t || WARN_ON_ONCE(!b))
+	if (!t)
 		return local_copy;
-	if (WARN_ON_ONCE(len > t->slot_size))
-		len = t->slot_size;
+	/* Held until zba_read_end(): no page of the slot migrates meanwhile. */
+	zba_read_lock(t);
+	if (WARN_ON_ONCE(!b))
+		return local_copy;
+	if (WARN_ON_ONCE(len > t->obj_max))
+		len = t->obj_max;
 	off = (size_t)slot * t->slot_size;
 	if (zba_slot_in_page(t, slot))
 		return kmap_local_page(b->pages[off >> PAGE_SHIFT]) +
@@ -830,15 +1057,18 @@ void zba_read_end(struct zba_pool *pool, unsigned long handle,
 {
 	struct zba_type *t = zba_htype(pool, handle);
 
-	if (t && zba_slot_in_page(t, zba_hslot(handle)))
+	if (!t)
+		return;
+	if (zba_slot_in_page(t, zba_hslot(handle)))
 		kunmap_local(addr);
+	zba_read_unlock(t);
 }
 
 unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle)
 {
 	struct zba_type *t = zba_htype(pool, handle);
 
-	return t ? t->slot_size : 0;
+	return t ? t->obj_max : 0;
 }
 
 unsigned int zba_huge_size(struct zba_pool *pool)
@@ -849,6 +1079,17 @@ unsigned int zba_huge_size(struct zba_pool *pool)
 unsigned long zba_total_pages(struct zba_pool *pool)
 {
 	return atomic_long_read(&pool->total_pages);
+}
+
+unsigned long zba_meta_bytes(struct zba_pool *pool)
+{
+	return atomic_long_read(&pool->meta_bytes);
+}
+
+unsigned long zba_mem_pages(struct zba_pool *pool)
+{
+	return zba_total_pages(pool) +
+	       DIV_ROUND_UP(zba_meta_bytes(pool), PAGE_SIZE);
 }
 
 unsigned int zba_nr_types(struct zba_pool *pool)
@@ -884,6 +1125,7 @@ void zba_type_stats(struct zba_pool *pool, unsigned int type,
 		return;
 	t = &pool->types[type];
 	st->slot_size = t->slot_size;
+	st->obj_max = t->obj_max;
 	st->slots_per_block = t->slots;
 	st->pages_per_block = t->pages;
 	spin_lock(&t->lock);
@@ -895,6 +1137,7 @@ void zba_type_stats(struct zba_pool *pool, unsigned int type,
 	st->occupancy[4] = t->nr_level[ZBA_FULL];
 	spin_unlock(&t->lock);
 	st->objs_allocated = st->blocks * t->slots;
+	st->meta_bytes = st->blocks * t->meta_alloc;
 	st->pages_freeable = zba_type_freeable(t, st->objs_used, st->pages);
 }
 
@@ -947,7 +1190,8 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 	unsigned int slot = zba_hslot(handle), dslot, need;
 	struct zba_block *b, *d = NULL;
 	unsigned long nh = 0;
-	unsigned int filled = 0, kept;
+	unsigned int filled = 0, kept, released;
+	bool deferred;
 
 	if (!t)
 		return 0;
@@ -972,7 +1216,8 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 		need = zba_missing(t, d, dslot);
 		if (need <= st.nr) {
 			filled += st.nr;
-			zba_take(pool, t, d, dslot, zba_owners(t, b)[slot], &st);
+			zba_take(pool, t, d, dslot, zba_get_owner(t, b, slot),
+				 &st);
 			filled -= st.nr;
 			nh = zba_mkhandle(t, d, dslot);
 			break;
@@ -989,18 +1234,26 @@ unsigned long zba_move(struct zba_pool *pool, unsigned long handle)
 		return 0;
 	}
 	atomic_long_add(filled, &pool->move_pages);
-	/* The new slot is ours and the old one the caller's: no lock needed. */
+	/*
+	 * The new slot is ours and the old one the caller's: no type->lock
+	 * needed, only the migrate lock against page migration.
+	 */
+	zba_read_lock(t);
 	zba_copy_slot(t, d, dslot, b, slot);
+	zba_read_unlock(t);
 	spin_lock(&t->lock);
 	kept = st.nr;
 	zba_release(pool, t, b, slot, &st);	/* isolated: never freed here */
+	released = st.nr - kept;
+	deferred = zba_pages_disown(pool, t, &st);
 	spin_unlock(&t->lock);
+	zba_kick_deferred(pool, deferred);
 	/*
 	 * Only pages this move released count for compaction: an owner's
 	 * zba_free() of another object of @b releases pages too, and those
 	 * are the owner's, not compaction's.
 	 */
-	atomic_long_add(st.nr - kept, &pool->moved_pages);
+	atomic_long_add(released, &pool->moved_pages);
 	zba_stash_free(&st);
 	return nh;
 }
@@ -1012,14 +1265,21 @@ static bool zba_worth(struct zba_type *t)
 	       zba_type_freeable(t, t->nr_used, t->nr_pages) > 0;
 }
 
+/* Has @ctl's object budget run out? */
+static bool zba_budget_out(const struct zba_compact_ctl *ctl)
+{
+	return ctl->objects >= ctl->max_objects;
+}
+
 /*
- * Isolate the sparsest block of @t, offer its objects to @fn, and free the
- * block if that emptied it.
+ * Isolate the sparsest block of @t, offer its objects to @fn until the
+ * object budget of @ctl runs out, and free the block if that emptied it.
  * Return: false if @t was not worth compacting; else *@emptied tells whether
  *	the block was freed.
  */
 static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
-			      zba_move_fn fn, void *ctx, bool *emptied)
+			      zba_move_fn fn, void *ctx,
+			      struct zba_compact_ctl *ctl, bool *emptied)
 {
 	struct zba_block *b;
 	unsigned int slot, limit;
@@ -1040,7 +1300,7 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 	 * type's only non-full block, into its own lowest free slots until
 	 * none is left below the object.
 	 */
-	for (limit = t->slots; ; limit = slot) {
+	for (limit = t->slots; !zba_budget_out(ctl); limit = slot) {
 		spin_lock(&t->lock);
 		slot = find_last_bit(zba_used(t, b), limit);
 		if (slot >= limit || (!zba_fullest(t) &&
@@ -1048,9 +1308,10 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 			spin_unlock(&t->lock);
 			break;
 		}
-		owner = zba_owners(t, b)[slot];
+		owner = zba_get_owner(t, b, slot);
 		spin_unlock(&t->lock);
-		fn(ctx, owner, zba_mkhandle(t, b, slot));
+		ctl->objects++;
+		ctl->moved += fn(ctx, owner, zba_mkhandle(t, b, slot));
 	}
 
 	spin_lock(&t->lock);
@@ -1066,9 +1327,13 @@ static bool zba_compact_block(struct zba_pool *pool, struct zba_type *t,
 	return true;
 }
 
-/* Compact @t until nothing is gained or @budget pages were freed. */
+/*
+ * Compact @t until nothing is gained, @budget pages were freed or @ctl's
+ * object budget ran out.
+ */
 static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 				      zba_move_fn fn, void *ctx,
+				      struct zba_compact_ctl *ctl,
 				      unsigned long budget)
 {
 	long freed = 0, rel0, mov0;
@@ -1081,10 +1346,10 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 	rounds = t->nr_blocks;
 	spin_unlock(&t->lock);
 	while ((freed <= 0 || (unsigned long)freed < budget) && stuck < 2 &&
-	       rounds--) {
+	       !zba_budget_out(ctl) && rounds--) {
 		rel0 = atomic_long_read(&pool->moved_pages);
 		mov0 = atomic_long_read(&pool->move_pages);
-		if (!zba_compact_block(pool, t, fn, ctx, &emptied))
+		if (!zba_compact_block(pool, t, fn, ctx, ctl, &emptied))
 			break;
 		/* Pages moves gave back from the block less pages they took. */
 		freed += atomic_long_read(&pool->moved_pages) - rel0 -
@@ -1096,29 +1361,344 @@ static unsigned long zba_compact_type(struct zba_pool *pool, struct zba_type *t,
 }
 
 unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
-			  unsigned long max_pages)
+			  struct zba_compact_ctl *ctl)
 {
 	unsigned long freed = 0;
 	unsigned int i, ti;
+	struct zba_type *t;
 
+	ctl->objects = 0;
+	ctl->moved = 0;
 	if (!mutex_trylock(&pool->compact_lock))
 		return 0;
-	for (i = 0; i < pool->nr_types && freed < max_pages; i++) {
+	for (i = 0; i < pool->nr_types && freed < ctl->max_pages &&
+		    !zba_budget_out(ctl); i++) {
 		ti = (pool->compact_next + i) % pool->nr_types;
-		freed += zba_compact_type(pool, &pool->types[ti], fn, ctx,
-					  max_pages - freed);
-		/* Start there next time if the budget ran out here. */
-		if (freed >= max_pages)
+		t = &pool->types[ti];
+		/* A lockless look first: most types have nothing to give. */
+		if (!zba_type_freeable(t, READ_ONCE(t->nr_used),
+				       READ_ONCE(t->nr_pages)))
+			continue;
+		freed += zba_compact_type(pool, t, fn, ctx, ctl,
+					  ctl->max_pages - freed);
+		/* Start there next time if a budget ran out here. */
+		if (freed >= ctl->max_pages || zba_budget_out(ctl))
 			pool->compact_next = ti;
 	}
 	mutex_unlock(&pool->compact_lock);
 	return freed;
 }
 
+/* ---- page migration -------------------------------------------------------- */
+
+/*
+ * How a pool page tells the migration callbacks what it is:
+ *
+ * page->private: the page's struct zba_type while the page is movable, set
+ *	before __SetPageMovable() and cleared after __ClearPageMovable(), both
+ *	under the page lock; 0 for a page that is not (or no longer) movable.
+ * page->index (protected by type->lock): ZBA_PG_INFO(block id, page index)
+ *	while the page belongs to a block, or the next page of type->deferred
+ *	with ZBA_PG_GONE set once it was released but is still movable.
+ *
+ * The callbacks are called by the kernel with the page locked and a reference
+ * held (mm/migrate.c). A page that was released from its block is no longer
+ * looked at: its block may be gone.
+ */
+#define ZBA_PG_GONE		1UL
+#define ZBA_PG_PGBITS		8
+#define ZBA_PG_INFO(id, pg)	(((unsigned long)(id) << (ZBA_PG_PGBITS + 1)) | \
+				 ((unsigned long)(pg) << 1))
+#define ZBA_PG_ID(info)		((info) >> (ZBA_PG_PGBITS + 1))
+#define ZBA_PG_PG(info)		(((info) >> 1) & ((1UL << ZBA_PG_PGBITS) - 1))
+
+static_assert(ZBA_MAX_UNIT * 4 / PAGE_SIZE <= (1UL << ZBA_PG_PGBITS));
+static_assert(ZBA_BLOCK_BYTES / PAGE_SIZE <= (1UL << ZBA_PG_PGBITS));
+
+unsigned long zba_pages_migrated(struct zba_pool *pool)
+{
+	return atomic_long_read(&pool->pages_migrated);
+}
+
+#if ZBA_MIGRATION
+
+static const struct movable_operations zba_mops;
+
+static void zba_read_lock(struct zba_type *t)
+{
+	read_lock(&t->migrate_lock);
+}
+
+static void zba_read_unlock(struct zba_type *t)
+{
+	read_unlock(&t->migrate_lock);
+}
+
+/*
+ * Page @pg of @b was just put there: make it movable. Caller holds t->lock.
+ * Nobody locks a fresh page that is neither movable nor on an LRU list; if
+ * someone did, the page stays unmovable (page->private 0) for its life in
+ * the pool, as zsmalloc's would (it warns).
+ */
+static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
+			   unsigned int pg)
+{
+	struct page *page = b->pages[pg];
+
+	if (!trylock_page(page))
+		return;
+	set_page_private(page, (unsigned long)t);
+	page->index = ZBA_PG_INFO(b->id, pg);
+	__SetPageMovable(page, &zba_mops);
+	unlock_page(page);
+}
+
+/* The page leaves the pool. Caller holds the page lock. */
+static void zba_page_unmovable(struct page *page)
+{
+	__ClearPageMovable(page);
+	set_page_private(page, 0);
+	page->index = 0;
+}
+
+/*
+ * Pages in @st were just released from blocks of @t (the caller holds
+ * t->lock): make the movable ones unmovable before they go back to the page
+ * allocator. That must happen under the page lock, which the kernel holds
+ * around every callback, so that no callback runs on the page afterwards; it
+ * is only try-locked here (atomic context, and compaction may hold the page
+ * lock while it waits for t->lock in a callback). A page whose lock is busy
+ * leaves @st for t->deferred, still movable, marked gone;
+ * zba_deferred_work() locks it (sleeping) and frees it.
+ * Return: true if a page was deferred (the caller calls zba_kick_deferred()
+ *	after dropping t->lock).
+ */
+static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
+			     struct zba_stash *st)
+{
+	unsigned int i, n = 0;
+	bool deferred = false;
+
+	for (i = 0; i < st->nr; i++) {
+		struct page *page = st->pages[i];
+
+		if (!page_private(page)) {
+			st->pages[n++] = page;		/* never movable */
+		} else if (trylock_page(page)) {
+			zba_page_unmovable(page);
+			unlock_page(page);
+			st->pages[n++] = page;
+		} else {
+			page->index = (unsigned long)t->deferred | ZBA_PG_GONE;
+			t->deferred = page;
+			atomic_long_inc(&pool->pages_deferred);
+			deferred = true;
+		}
+	}
+	st->nr = n;
+	return deferred;
+}
+
+static void zba_kick_deferred(struct zba_pool *pool, bool deferred)
+{
+	if (deferred)
+		schedule_work(&pool->free_work);
+}
+
+/*
+ * Free every deferred page: wait for its page lock, make it unmovable, give
+ * it back. Context: process context, sleeps.
+ */
+static void zba_free_deferred(struct zba_pool *pool)
+{
+	struct page *page, *next;
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types &&
+		    atomic_long_read(&pool->pages_deferred); i++) {
+		struct zba_type *t = &pool->types[i];
+
+		spin_lock(&t->lock);
+		page = t->deferred;
+		t->deferred = NULL;
+		spin_unlock(&t->lock);
+		for (; page; page = next) {
+			next = (struct page *)(page->index & ~ZBA_PG_GONE);
+			lock_page(page);
+			zba_page_unmovable(page);
+			unlock_page(page);
+			__free_page(page);
+			atomic_long_dec(&pool->pages_deferred);
+		}
+	}
+}
+
+static void zba_deferred_work(struct work_struct *work)
+{
+	zba_free_deferred(container_of(work, struct zba_pool, free_work));
+}
+
+/*
+ * ->isolate_page(): the page may be isolated while it belongs to a block.
+ * Isolation changes nothing of ours: the page stays in its block, readable
+ * and writable, until ->migrate_page() replaces it.
+ */
+static bool zba_page_isolate(struct page *page, isolate_mode_t mode)
+{
+	struct zba_type *t = (struct zba_type *)page_private(page);
+	bool ours;
+
+	if (WARN_ON_ONCE(!t))
+		return false;
+	spin_lock(&t->lock);
+	ours = !(page->index & ZBA_PG_GONE);
+	spin_unlock(&t->lock);
+	return ours;
+}
+
+/*
+ * ->migrate_page(): copy @page into @newpage and put @newpage in its place in
+ * the block's page array. Handles name (block, type, slot), not pages, so
+ * nothing else changes. t->lock keeps the block and its page array stable;
+ * the migrate lock, held for writing, waits for the readers and writers of
+ * the type's objects to leave and keeps them out while the page is copied.
+ */
+static int zba_page_migrate(struct page *newpage, struct page *page,
+			    enum migrate_mode mode)
+{
+	struct zba_type *t = (struct zba_type *)page_private(page);
+	struct zba_block *b;
+	unsigned long info;
+	unsigned int pg;
+
+	if (!zba_migrate_mode_ok(mode))
+		return -EINVAL;
+	if (WARN_ON_ONCE(!t))
+		return -EAGAIN;
+	spin_lock(&t->lock);
+	info = page->index;
+	if (info & ZBA_PG_GONE) {
+		/* Released meanwhile: zba_deferred_work() frees it. */
+		spin_unlock(&t->lock);
+		return -EAGAIN;
+	}
+	b = xa_load(&t->pool->blocks, ZBA_PG_ID(info));
+	pg = ZBA_PG_PG(info);
+	if (WARN_ON_ONCE(!b || pg >= t->pages || b->pages[pg] != page)) {
+		spin_unlock(&t->lock);
+		return -EAGAIN;
+	}
+	write_lock(&t->migrate_lock);
+	copy_highpage(newpage, page);
+	b->pages[pg] = newpage;
+	write_unlock(&t->migrate_lock);
+
+	/* @newpage is locked by the kernel, as __SetPageMovable() wants. */
+	get_page(newpage);
+	set_page_private(newpage, (unsigned long)t);
+	newpage->index = info;
+	__SetPageMovable(newpage, &zba_mops);
+	zba_page_unmovable(page);
+	spin_unlock(&t->lock);
+	atomic_long_inc(&t->pool->pages_migrated);
+	put_page(page);		/* ours; the kernel holds its own */
+	return MIGRATEPAGE_SUCCESS;
+}
+
+/* ->putback_page(): migration gave up; isolation took nothing to give back. */
+static void zba_page_putback(struct page *page)
+{
+}
+
+static const struct movable_operations zba_mops = {
+	.isolate_page	= zba_page_isolate,
+	.migrate_page	= zba_page_migrate,
+	.putback_page	= zba_page_putback,
+};
+
+static void zba_migration_init(struct zba_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types; i++) {
+		pool->types[i].pool = pool;
+		rwlock_init(&pool->types[i].migrate_lock);
+	}
+	INIT_WORK(&pool->free_work, zba_deferred_work);
+}
+
+/*
+ * Pool destruction: the kernel may still be isolating or migrating pool pages,
+ * so every page leaves its block under t->lock the way zba_free() releases
+ * pages; then the deferred ones are waited for. When this returns no pool
+ * page is movable, so no callback can run on one any more (the module may
+ * go). Context: process context, sleeps.
+ */
+static void zba_block_drop_pages(struct zba_pool *pool, struct zba_block *b)
+{
+	struct zba_type *t = &pool->types[b->type];
+	unsigned int i;
+
+	for (i = 0; i < t->pages; i++) {
+		struct zba_stash st = { .nr = 0 };
+
+		spin_lock(&t->lock);
+		if (b->pages[i]) {
+			st.pages[st.nr++] = b->pages[i];
+			b->pages[i] = NULL;
+			zba_pages_disown(pool, t, &st);
+		}
+		spin_unlock(&t->lock);
+		zba_stash_free(&st);
+	}
+}
+
+static void zba_migration_exit(struct zba_pool *pool)
+{
+	cancel_work_sync(&pool->free_work);
+	zba_free_deferred(pool);
+	WARN_ON_ONCE(atomic_long_read(&pool->pages_deferred));
+}
+
+#else /* !ZBA_MIGRATION */
+
+static void zba_read_lock(struct zba_type *t) { }
+static void zba_read_unlock(struct zba_type *t) { }
+static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
+			   unsigned int pg) { }
+static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
+			     struct zba_stash *st)
+{
+	return false;
+}
+static void zba_kick_deferred(struct zba_pool *pool, bool deferred) { }
+
+static void zba_migration_init(struct zba_pool *pool)
+{
+	unsigned int i;
+
+	for (i = 0; i < pool->nr_types; i++)
+		pool->types[i].pool = pool;
+}
+
+static void zba_block_drop_pages(struct zba_pool *pool, struct zba_block *b)
+{
+	struct zba_type *t = &pool->types[b->type];
+	unsigned int i;
+
+	for (i = 0; i < t->pages; i++)
+		if (b->pages[i])
+			__free_page(b->pages[i]);
+}
+
+static void zba_migration_exit(struct zba_pool *pool) { }
+
+#endif /* ZBA_MIGRATION */
+
 /* ---- pools ----------------------------------------------------------------- */
 
 static void zba_type_init(struct zba_type *t, unsigned int index,
-			  const struct zba_desc *d)
+			  const struct zba_desc *d, bool unit)
 {
 	unsigned int i;
 
@@ -1129,10 +1709,9 @@ static void zba_type_init(struct zba_type *t, unsigned int index,
 	t->slots = d->slots;
 	t->pages = d->pages;
 	t->index = index;
-	t->meta_size = sizeof(struct zba_block) +
-		       d->pages * sizeof(struct page *) +
-		       BITS_TO_LONGS(d->slots) * sizeof(long) +
-		       d->slots * sizeof(u32);
+	t->obj_max = unit ? d->slot_size : d->slot_size - ZBA_OWNER_SIZE;
+	t->meta_size = zba_meta_size(d->pages, d->slots, unit);
+	t->meta_alloc = kmalloc_size_roundup(t->meta_size);
 }
 
 struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
@@ -1158,7 +1737,7 @@ struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
 	pool = kvzalloc(struct_size(pool, types, nr), GFP_KERNEL);
 	if (!pool)
 		goto out;
-	pool->size_to_type = kvmalloc(unit_size / 8 + 1, GFP_KERNEL);
+	pool->size_to_type = kvmalloc(unit_size / 8 + 2, GFP_KERNEL);
 	if (!pool->size_to_type) {
 		kvfree(pool);
 		pool = NULL;
@@ -1167,17 +1746,24 @@ struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size)
 	strscpy(pool->name, name, sizeof(pool->name));
 	pool->unit_size = unit_size;
 	pool->nr_types = nr;
-	pool->huge_size = nr > 1 ? desc[nr - 2].slot_size + 1 : unit_size;
 	xa_init_flags(&pool->blocks, XA_FLAGS_ALLOC1);
 	atomic_long_set(&pool->total_pages, 0);
+	atomic_long_set(&pool->meta_bytes, 0);
 	atomic_long_set(&pool->move_pages, 0);
 	atomic_long_set(&pool->moved_pages, 0);
 	mutex_init(&pool->compact_lock);
 	for (i = 0, k = 0; i < (unsigned int)nr; i++) {
-		zba_type_init(&pool->types[i], i, &desc[i]);
+		zba_type_init(&pool->types[i], i, &desc[i],
+			      i == (unsigned int)nr - 1);
 		for (; k <= desc[i].slot_size / 8; k++)
 			pool->size_to_type[k] = i;
 	}
+	/* A unit-sized object (no owner in its slot) rounds up to k_max + 1. */
+	pool->size_to_type[k] = nr - 1;
+	pool->huge_size = nr > 1 ? pool->types[nr - 2].obj_max + 1 : unit_size;
+	atomic_long_set(&pool->pages_migrated, 0);
+	atomic_long_set(&pool->pages_deferred, 0);
+	zba_migration_init(pool);
 out:
 	kvfree(desc);
 	return pool;
@@ -1187,19 +1773,16 @@ void zba_pool_destroy(struct zba_pool *pool)
 {
 	struct zba_block *b;
 	unsigned long id;
-	unsigned int i;
 
 	if (!pool)
 		return;
 	xa_for_each(&pool->blocks, id, b) {
-		struct zba_type *t = &pool->types[b->type];
-
-		for (i = 0; i < t->pages; i++)
-			if (b->pages[i])
-				__free_page(b->pages[i]);
+		zba_block_drop_pages(pool, b);
 		xa_erase(&pool->blocks, id);
+		atomic_long_sub(pool->types[b->type].meta_alloc, &pool->meta_bytes);
 		kfree(b);
 	}
+	zba_migration_exit(pool);
 	xa_destroy(&pool->blocks);
 	mutex_destroy(&pool->compact_lock);
 	kvfree(pool->size_to_type);

@@ -15,7 +15,13 @@
  * Owners: every allocated slot records a u32 owner cookie (zblk uses the
  * table index of the unit that holds the object). Compaction hands the owner
  * back to the caller so that the caller can take the owner's lock before the
- * object is moved.
+ * object is moved. The owner is kept in the last 4 bytes of the slot (in the
+ * block's descriptor for unit-sized slots), so an object may use only
+ * zba_slot_size() bytes of it.
+ *
+ * Memory: zba_total_pages() counts the pool's pages, zba_meta_bytes() the
+ * block descriptors (kmalloc'd), zba_mem_pages() both, in pages: what the
+ * pool costs the system, for mm_stat and mem_limit.
  */
 #ifndef ZBLK_ALLOC_H
 #define ZBLK_ALLOC_H
@@ -31,6 +37,8 @@ struct zba_pool;
 /**
  * struct zba_type_stats - one type's figures, for debugfs "classes".
  * @slot_size:		bytes per slot
+ * @obj_max:		largest object the slot holds (@slot_size less the
+ *			owner kept in it; @slot_size for the unit type)
  * @slots_per_block:	slots in one block
  * @pages_per_block:	order-0 pages in one block
  * @blocks:		blocks of this type now
@@ -43,9 +51,12 @@ struct zba_pool;
  *			of this type into as few blocks (and pages) as possible
  * @occupancy:		blocks by fullness: [0] <25%, [1] 25-50%, [2] 50-75%,
  *			[3] 75-<100%, [4] full
+ * @meta_bytes:		bytes of this type's block descriptors, each counted
+ *			as the kmalloc() bucket that holds it
  */
 struct zba_type_stats {
 	unsigned int slot_size;
+	unsigned int obj_max;
 	unsigned int slots_per_block;
 	unsigned int pages_per_block;
 	unsigned long blocks;
@@ -54,6 +65,7 @@ struct zba_type_stats {
 	unsigned long pages;
 	unsigned long pages_freeable;
 	unsigned long occupancy[5];
+	unsigned long meta_bytes;
 };
 
 /**
@@ -95,7 +107,8 @@ int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
 
 /**
  * zba_free() - free a slot. Pages no used slot touches any more, and blocks
- * left empty, go back to the page allocator at once.
+ * left empty, go back to the page allocator at once (a page the kernel is
+ * migrating just then goes back shortly after, from a work item).
  * Context: process or atomic context (e.g. swap_slot_free_notify), not
  *	interrupts; never sleeps.
  */
@@ -104,7 +117,9 @@ void zba_free(struct zba_pool *pool, unsigned long handle);
 /**
  * zba_write() - copy @len bytes from @src into the object at @handle.
  * @len must not exceed the size the slot was allocated for.
- * Context: any; never sleeps. The caller serialises access to the handle.
+ * Context: process or atomic context, not interrupts; never sleeps. The
+ *	caller serialises access to the handle. Holds the type's migrate lock
+ *	for reading while it copies (page migration waits).
  */
 void zba_write(struct zba_pool *pool, unsigned long handle,
 	       const void *src, size_t len);
@@ -115,8 +130,11 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
  *	spans two or more pages of its block (it is then copied there once)
  *
  * Must be paired with zba_read_end(). Between the two the caller may not
- * sleep (the page may be mapped with kmap_local_page()).
- * Context: any. The caller holds the owner's lock so the handle is stable.
+ * sleep (the page may be mapped with kmap_local_page()) nor call another
+ * zba_*() function of the pool: the type's migrate lock is held for reading,
+ * so that page migration cannot move the page meanwhile.
+ * Context: process or atomic context, not interrupts. The caller holds the
+ *	owner's lock so the handle is stable.
  * Return: pointer to the object's bytes (into the block or @local_copy).
  */
 const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
@@ -125,7 +143,8 @@ void zba_read_end(struct zba_pool *pool, unsigned long handle,
 		  const void *addr);
 
 /**
- * zba_slot_size() - bytes actually reserved for the object at @handle.
+ * zba_slot_size() - bytes the object at @handle may use (its slot less the
+ *	owner kept in it).
  */
 unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle);
 
@@ -137,10 +156,35 @@ unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle);
 unsigned int zba_huge_size(struct zba_pool *pool);
 
 /**
- * zba_total_pages() - pages the pool holds now (for mm_stat mem_used_total).
+ * zba_total_pages() - pages the pool holds now for objects (not counting
+ *	its metadata).
  * Context: any; lockless read.
  */
 unsigned long zba_total_pages(struct zba_pool *pool);
+
+/**
+ * zba_meta_bytes() - bytes of block descriptors the pool holds now, each
+ *	counted as the kmalloc() bucket it takes (block ids' xarray nodes and
+ *	the pool's fixed tables are not counted).
+ * Context: any; lockless read.
+ */
+unsigned long zba_meta_bytes(struct zba_pool *pool);
+
+/**
+ * zba_mem_pages() - zba_total_pages() plus zba_meta_bytes() rounded up to
+ *	pages: the pool's memory for mm_stat mem_used_total, mem_used_max
+ *	and mem_limit.
+ * Context: any; lockless read.
+ */
+unsigned long zba_mem_pages(struct zba_pool *pool);
+
+/**
+ * zba_pages_migrated() - pool pages the kernel has migrated (moved to other
+ * physical pages, e.g. by compaction) since the pool was created. Pool pages
+ * are movable on kernels built with CONFIG_COMPACTION.
+ * Context: any; lockless read.
+ */
+unsigned long zba_pages_migrated(struct zba_pool *pool);
 
 /**
  * zba_nr_types() - number of types in the pool's table.
@@ -181,18 +225,42 @@ typedef bool (*zba_move_fn)(void *ctx, u32 owner, unsigned long handle);
 unsigned long zba_move(struct zba_pool *pool, unsigned long handle);
 
 /**
+ * struct zba_compact_ctl - bounds and results of one zba_compact() call.
+ * @max_pages:		in: stop once this many pages were freed (ULONG_MAX:
+ *			no bound)
+ * @max_objects:	in: the work bound: offer at most this many objects to
+ *			the callback (ULONG_MAX: no bound). Besides those
+ *			calls and their copies, a call reads each type's
+ *			counters once and, per type with pages to gain, takes
+ *			its lock a few times and isolates at most two blocks
+ *			without offering an object.
+ * @objects:		out: objects offered to the callback
+ * @moved:		out: of those, objects the callback moved
+ */
+struct zba_compact_ctl {
+	unsigned long max_pages;
+	unsigned long max_objects;
+	unsigned long objects;
+	unsigned long moved;
+};
+
+/**
  * zba_compact() - move objects out of sparse blocks and free emptied blocks.
  * @pool: the pool
  * @fn: callback that locks the owner and calls zba_move()
  * @ctx: passed to @fn
- * @max_pages: stop once this many pages were freed (ULONG_MAX: no bound)
+ * @ctl: bounds (in) and work done (out)
  *
- * Only one compaction runs per pool at a time; a concurrent call returns 0.
+ * Stops when either bound of @ctl is reached or nothing more is gained. A
+ * call cut short by @ctl->max_objects leaves the block it was emptying
+ * partly drained (pages its moves emptied are freed and counted); the next
+ * call starts with the same type. Only one compaction runs per pool at a
+ * time; a concurrent call returns 0 with @ctl->objects 0.
  * Context: process context; may call cond_resched() between blocks.
- * Return: pages freed.
+ * Return: pages freed, net of pages the moves added to other blocks.
  */
 unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
-			  unsigned long max_pages);
+			  struct zba_compact_ctl *ctl);
 
 /**
  * zba_pages_freeable() - sum of pages_freeable over all types.

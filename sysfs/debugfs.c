@@ -4,10 +4,10 @@
  * type, in the spirit of zsmalloc's "classes" file, plus a total row; and
  * zblkN/streams: the compression streams set up and their memory.
  *
- * Locks: the show function takes the device's init_lock for reading (the
- * pool exists only while initialised); zba_type_stats() takes each type's
- * lock briefly. debugfs removal waits for readers, so the device outlives
- * every show.
+ * Locks: none of its own; zblk_for_each_class() (zblkdev/main.c) takes the
+ * device's init_lock for reading (the pool exists only while initialised)
+ * and each type's lock briefly. debugfs removal waits for readers, so the
+ * device outlives every show.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
@@ -31,6 +31,7 @@ static void zblk_classes_add(struct zba_type_stats *sum,
 	sum->objs_used += st->objs_used;
 	sum->pages += st->pages;
 	sum->pages_freeable += st->pages_freeable;
+	sum->meta_bytes += st->meta_bytes;
 	for (i = 0; i < ARRAY_SIZE(st->occupancy); i++)
 		sum->occupancy[i] += st->occupancy[i];
 }
@@ -38,37 +39,40 @@ static void zblk_classes_add(struct zba_type_stats *sum,
 static void zblk_classes_row(struct seq_file *m, const char *label,
 			     const struct zba_type_stats *st)
 {
-	seq_printf(m, "%5s %6u %5u %5u %8lu %10lu %10lu %8lu %8lu %7lu %7lu %7lu %7lu %7lu\n",
+	seq_printf(m, "%5s %6u %5u %5u %8lu %10lu %10lu %8lu %8lu %7lu %7lu %7lu %7lu %7lu %10lu\n",
 		   label, st->slot_size, st->slots_per_block,
 		   st->pages_per_block, st->blocks, st->objs_allocated,
 		   st->objs_used, st->pages, st->pages_freeable,
 		   st->occupancy[0], st->occupancy[1], st->occupancy[2],
-		   st->occupancy[3], st->occupancy[4]);
+		   st->occupancy[3], st->occupancy[4], st->meta_bytes);
+}
+
+struct zblk_classes_ctx {
+	struct seq_file *m;
+	struct zba_type_stats sum;
+};
+
+static void zblk_classes_one(void *ctx, unsigned int type,
+			     const struct zba_type_stats *st)
+{
+	struct zblk_classes_ctx *c = ctx;
+	char label[12];
+
+	snprintf(label, sizeof(label), "%u", type);
+	zblk_classes_row(c->m, label, st);
+	zblk_classes_add(&c->sum, st);
 }
 
 static int zblk_classes_show(struct seq_file *m, void *unused)
 {
-	struct zblk *z = m->private;
-	struct zba_type_stats st, sum = {};
-	unsigned int type, n;
-	char label[12];
+	struct zblk_classes_ctx c = { .m = m };
 
-	seq_printf(m, "%5s %6s %5s %5s %8s %10s %10s %8s %8s %7s %7s %7s %7s %7s\n",
+	seq_printf(m, "%5s %6s %5s %5s %8s %10s %10s %8s %8s %7s %7s %7s %7s %7s %10s\n",
 		   "type", "size", "slots", "pages", "blocks", "objs_alloc",
 		   "objs_used", "pages", "freeable", "<25%", "25-50%",
-		   "50-75%", "75-99%", "full");
-	down_read(&z->init_lock);
-	if (zblk_init_done(z)) {
-		n = zba_nr_types(z->pool);
-		for (type = 0; type < n; type++) {
-			zba_type_stats(z->pool, type, &st);
-			snprintf(label, sizeof(label), "%u", type);
-			zblk_classes_row(m, label, &st);
-			zblk_classes_add(&sum, &st);
-		}
-		zblk_classes_row(m, "total", &sum);
-	}
-	up_read(&z->init_lock);
+		   "50-75%", "75-99%", "full", "meta_bytes");
+	if (!zblk_for_each_class(m->private, zblk_classes_one, &c))
+		zblk_classes_row(m, "total", &c.sum);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(zblk_classes);

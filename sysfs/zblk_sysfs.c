@@ -328,24 +328,23 @@ static ssize_t mm_stat_show(struct device *dev, struct device_attribute *attr,
 	struct zblk_mm_stat st;
 
 	zblk_get_mm_stat(dev_to_zblk(dev), &st);
-	return sysfs_emit(buf, "%8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu\n",
+	/* zram's nine fields, then zblk's own (docs/sysfs-abi.md). */
+	return sysfs_emit(buf, "%8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu\n",
 			  st.orig_data_size, st.compr_data_size,
 			  st.mem_used_total, st.mem_limit, st.mem_used_max,
 			  st.same_pages, st.pages_compacted, st.huge_pages,
-			  st.huge_pages_since);
+			  st.huge_pages_since, st.metadata_bytes);
 }
 static DEVICE_ATTR_RO(mm_stat);
 
 static ssize_t io_stat_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)
 {
-	struct zblk_stats *s = &dev_to_zblk(dev)->stats;
+	struct zblk_io_stat st;
 
-	return sysfs_emit(buf, "%8llu %8llu %8llu %8llu\n",
-			  (u64)atomic64_read(&s->failed_reads),
-			  (u64)atomic64_read(&s->failed_writes),
-			  (u64)atomic64_read(&s->invalid_io),
-			  (u64)atomic64_read(&s->notify_free));
+	zblk_get_io_stat(dev_to_zblk(dev), &st);
+	return sysfs_emit(buf, "%8llu %8llu %8llu %8llu\n", st.failed_reads,
+			  st.failed_writes, st.invalid_io, st.notify_free);
 }
 static DEVICE_ATTR_RO(io_stat);
 
@@ -355,9 +354,11 @@ static ssize_t debug_stat_show(struct device *dev,
 	struct zblk_debug_stat st;
 
 	zblk_get_debug_stat(dev_to_zblk(dev), &st);
-	return sysfs_emit(buf, "version: 2\n%8llu %8llu %8llu %8llu\n",
+	return sysfs_emit(buf, "version: 3\n%8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu\n",
 			  st.miss_free, st.partial_writes, st.partial_discards,
-			  st.retried_free);
+			  st.retried_free, st.shrink_calls, st.shrink_objects,
+			  st.shrink_max_objects, st.shrink_max_to_scan,
+			  st.shrink_over, st.shrink_ns, st.shrink_max_ns);
 }
 static DEVICE_ATTR_RO(debug_stat);
 

@@ -8,8 +8,12 @@
  * from zba_read_begin() to zba_read_end(), so nobody can read through a
  * handle while it changes.
  *
- * Compaction runs from sysfs (compact) and from a per-device shrinker. The
- * shrinker can be called from reclaim inside our own write path (a writer
+ * Compaction runs from sysfs (compact) and from a per-device shrinker. A
+ * shrinker call runs inside another task's reclaim, so its work is bounded
+ * by what the kernel asked for: at most nr_to_scan objects are offered for
+ * moving (zba_compact()'s object budget), whatever their size and however
+ * many types have pages to give. The shrinker can be called from reclaim
+ * inside our own write path (a writer
  * allocating with GFP_NOIO holds a stream and possibly an entry lock), so
  * compaction never blocks on zblk's locks: entries are only try-locked and
  * a busy unit is skipped.
@@ -27,17 +31,40 @@
 #include <linux/gfp.h>
 #include <linux/shrinker.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
 #include "alloc/zblk_alloc.h"
 
-/* Upper bound on pages one shrinker call tries to free. */
+/*
+ * Most objects one shrinker call offers for moving (and pages it frees),
+ * whatever nr_to_scan says: the kernel's own batch (SHRINK_BATCH).
+ */
 #define ZBLK_SHRINK_BATCH	128UL
 
 /**
+ * struct zblk_compact_ctx - one compaction's context for zblk_move().
+ * @z: the device
+ * @objects: objects offered to zblk_move() so far (moved or skipped)
+ */
+struct zblk_compact_ctx {
+	struct zblk *z;
+	unsigned long objects;
+};
+
+/* Raise @v to @n if it is lower. */
+static void zblk_stat_max(atomic64_t *v, u64 n)
+{
+	s64 cur = atomic64_read(v);
+
+	while ((u64)cur < n && !atomic64_try_cmpxchg(v, &cur, n))
+		;
+}
+
+/**
  * zblk_move() - zba_move_fn for zblk: move one object of unit @owner.
- * @ctx: the device
+ * @ctx: a struct zblk_compact_ctx
  * @owner: unit index recorded with the object
  * @handle: the object's current handle
  *
@@ -49,11 +76,13 @@
  */
 static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
 {
-	struct zblk *z = ctx;
+	struct zblk_compact_ctx *c = ctx;
+	struct zblk *z = c->z;
 	struct zblk_entry *e;
 	unsigned long new;
 	bool moved = false;
 
+	c->objects++;
 	if (owner >= z->nr_units)
 		return false;
 	e = &z->table[owner];
@@ -70,11 +99,25 @@ static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
 	return moved;
 }
 
-static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages)
+/*
+ * Compact with at most @max_pages freed and @max_objects offered to
+ * zblk_move(); *@objects is set to the objects offered.
+ */
+static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages,
+				     unsigned long max_objects,
+				     unsigned long *objects)
 {
-	unsigned long freed = zba_compact(z->pool, zblk_move, z, max_pages);
+	struct zblk_compact_ctx c = { .z = z };
+	struct zba_compact_ctl ctl = {
+		.max_pages = max_pages,
+		.max_objects = max_objects,
+	};
+	unsigned long freed = zba_compact(z->pool, zblk_move, &c, &ctl);
 
 	atomic64_add(freed, &z->stats.pages_compacted);
+	/* zblk_move()'s own count, which must agree with the allocator's. */
+	WARN_ON_ONCE(c.objects != ctl.objects);
+	*objects = c.objects;
 	return freed;
 }
 
@@ -87,11 +130,12 @@ static unsigned long zblk_do_compact(struct zblk *z, unsigned long max_pages)
  */
 long zblk_compact(struct zblk *z)
 {
+	unsigned long objects;
 	long ret = -EINVAL;
 
 	down_read(&z->init_lock);
 	if (z->disksize)
-		ret = zblk_do_compact(z, ULONG_MAX);
+		ret = zblk_do_compact(z, ULONG_MAX, ULONG_MAX, &objects);
 	up_read(&z->init_lock);
 	return ret;
 }
@@ -105,14 +149,37 @@ static unsigned long zblk_shrink_count(struct shrinker *s,
 	return n ? n : SHRINK_EMPTY;
 }
 
+/*
+ * The kernel counts our freeable pages as the shrinker's objects and asks us
+ * to scan nr_to_scan of them. Moving one object frees at most about a page,
+ * so offering at most nr_to_scan objects (and stopping at nr_to_scan pages
+ * freed) keeps the call's work within what was asked; a call cut short
+ * leaves a block partly drained and the next one goes on from there.
+ * Return: pages freed (0 if objects moved but no page emptied yet), or
+ *	SHRINK_STOP when nothing could be done: no object offered (no pages
+ *	to gain, or another compaction is running).
+ */
 static unsigned long zblk_shrink_scan(struct shrinker *s,
 				      struct shrink_control *sc)
 {
 	struct zblk *z = zblk_compat_shrinker_priv(s);
 	unsigned long max = clamp(sc->nr_to_scan, 1UL, ZBLK_SHRINK_BATCH);
-	unsigned long freed = zblk_do_compact(z, max);
+	unsigned long freed, objects;
+	u64 t0 = ktime_get_ns(), ns;
 
-	return freed ? freed : SHRINK_STOP;
+	freed = zblk_do_compact(z, max, max, &objects);
+	ns = ktime_get_ns() - t0;
+	atomic64_inc(&z->stats.shrink_calls);
+	atomic64_add(objects, &z->stats.shrink_objects);
+	atomic64_add(ns, &z->stats.shrink_ns);
+	zblk_stat_max(&z->stats.shrink_max_objects, objects);
+	zblk_stat_max(&z->stats.shrink_max_to_scan, sc->nr_to_scan);
+	if (objects > sc->nr_to_scan)
+		atomic64_inc(&z->stats.shrink_over);
+	zblk_stat_max(&z->stats.shrink_max_ns, ns);
+	if (!objects)
+		return SHRINK_STOP;
+	return freed;
 }
 
 /**

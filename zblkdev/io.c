@@ -265,7 +265,7 @@ static void zblk_same_obj(unsigned long value, unsigned long absent,
  */
 static bool zblk_over_limit(struct zblk *z)
 {
-	unsigned long total = zba_total_pages(z->pool);
+	unsigned long total = zba_mem_pages(z->pool);
 	unsigned long limit = READ_ONCE(z->limit_pages);
 	long cur;
 

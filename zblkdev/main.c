@@ -376,7 +376,7 @@ int zblk_reset_mem_used_max(struct zblk *z)
 {
 	down_read(&z->init_lock);
 	atomic_long_set(&z->stats.max_used_pages,
-			zblk_init_done(z) ? zba_total_pages(z->pool) : 0);
+			zblk_init_done(z) ? zba_mem_pages(z->pool) : 0);
 	up_read(&z->init_lock);
 	return 0;
 }
@@ -391,11 +391,14 @@ int zblk_reset_mem_used_max(struct zblk *z)
 void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 {
 	struct zblk_stats *s = &z->stats;
-	u64 used = 0;
+	u64 used = 0, meta = 0;
 
 	down_read(&z->init_lock);
-	if (zblk_init_done(z))
-		used = zba_total_pages(z->pool);
+	if (zblk_init_done(z)) {
+		/* Pages and block descriptors: what the pool costs the system. */
+		used = zba_mem_pages(z->pool);
+		meta = zba_meta_bytes(z->pool);
+	}
 	st->orig_data_size = atomic64_read(&s->units_stored) << z->unit_shift;
 	st->compr_data_size = atomic64_read(&s->compr_data_size);
 	st->mem_used_total = used << PAGE_SHIFT;
@@ -405,7 +408,25 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 	st->pages_compacted = atomic64_read(&s->pages_compacted);
 	st->huge_pages = atomic64_read(&s->huge_units);
 	st->huge_pages_since = atomic64_read(&s->huge_units_since);
+	st->metadata_bytes = meta;
 	up_read(&z->init_lock);
+}
+
+/**
+ * zblk_get_io_stat() - snapshot for io_stat.
+ * @z: the device
+ * @st: filled in
+ *
+ * Context: any; the counters are atomics, read without a lock.
+ */
+void zblk_get_io_stat(struct zblk *z, struct zblk_io_stat *st)
+{
+	struct zblk_stats *s = &z->stats;
+
+	st->failed_reads = atomic64_read(&s->failed_reads);
+	st->failed_writes = atomic64_read(&s->failed_writes);
+	st->invalid_io = atomic64_read(&s->invalid_io);
+	st->notify_free = atomic64_read(&s->notify_free);
 }
 
 /**
@@ -432,6 +453,35 @@ int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes)
 }
 
 /**
+ * zblk_for_each_class() - call @fn with each allocator type's figures.
+ * @z: the device
+ * @fn: called for type 0, 1, ... in order
+ * @ctx: passed to @fn
+ *
+ * Context: process context; takes init_lock for reading (held across the
+ *	calls, so @fn may not call back into the device's configuration).
+ * Return: 0, or -ENODEV when the device has no disksize (no pool).
+ */
+int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx)
+{
+	struct zba_type_stats st;
+	unsigned int type, n;
+	int ret = -ENODEV;
+
+	down_read(&z->init_lock);
+	if (zblk_init_done(z)) {
+		n = zba_nr_types(z->pool);
+		for (type = 0; type < n; type++) {
+			zba_type_stats(z->pool, type, &st);
+			fn(ctx, type, &st);
+		}
+		ret = 0;
+	}
+	up_read(&z->init_lock);
+	return ret;
+}
+
+/**
  * zblk_get_debug_stat() - snapshot for debug_stat.
  * @z: the device
  * @st: filled in
@@ -446,6 +496,13 @@ void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
 	st->partial_writes = atomic64_read(&s->partial_writes);
 	st->partial_discards = atomic64_read(&s->partial_discards);
 	st->retried_free = atomic64_read(&s->retried_free);
+	st->shrink_calls = atomic64_read(&s->shrink_calls);
+	st->shrink_objects = atomic64_read(&s->shrink_objects);
+	st->shrink_max_objects = atomic64_read(&s->shrink_max_objects);
+	st->shrink_max_to_scan = atomic64_read(&s->shrink_max_to_scan);
+	st->shrink_over = atomic64_read(&s->shrink_over);
+	st->shrink_ns = atomic64_read(&s->shrink_ns);
+	st->shrink_max_ns = atomic64_read(&s->shrink_max_ns);
 }
 
 /**

@@ -27,6 +27,7 @@
 #include "zblkdev/zblk_compat.h"
 
 struct zba_pool;
+struct zba_type_stats;
 struct zblk_comp;
 struct zblk_backend;
 struct gendisk;
@@ -67,6 +68,14 @@ struct zblk_entry;
  * @partial_writes:	unit writes done as read-modify-write
  * @partial_discards:	discards/frees that covered only part of a unit
  * @max_used_pages:	highest pool size seen, in pages
+ * @shrink_calls:	shrinker scan calls
+ * @shrink_objects:	objects those calls offered to zblk_move() (moved or
+ *			skipped): the shrinker's work
+ * @shrink_max_objects:	most objects one scan call offered
+ * @shrink_max_to_scan:	largest nr_to_scan the kernel passed
+ * @shrink_over:	scan calls that offered more objects than nr_to_scan
+ * @shrink_ns:		time spent in scan calls, ns
+ * @shrink_max_ns:	longest scan call, ns
  */
 struct zblk_stats {
 	atomic64_t compr_data_size;
@@ -84,6 +93,13 @@ struct zblk_stats {
 	atomic64_t partial_writes;
 	atomic64_t partial_discards;
 	atomic_long_t max_used_pages;
+	atomic64_t shrink_calls;
+	atomic64_t shrink_objects;
+	atomic64_t shrink_max_objects;
+	atomic64_t shrink_max_to_scan;
+	atomic64_t shrink_over;
+	atomic64_t shrink_ns;
+	atomic64_t shrink_max_ns;
 };
 
 /**
@@ -151,13 +167,16 @@ struct zblk {
  * struct zblk_mm_stat - a snapshot for mm_stat.
  * @orig_data_size:	units stored * unit size, bytes
  * @compr_data_size:	bytes of stored objects
- * @mem_used_total:	bytes the pool holds
+ * @mem_used_total:	bytes the pool holds: pages plus @metadata_bytes
+ *			rounded up to pages (zba_mem_pages())
  * @mem_limit:		bytes, 0 for none
- * @mem_used_max:	bytes, highest pool size seen
+ * @mem_used_max:	bytes, highest @mem_used_total seen at a write
  * @same_pages:		same-filled units
  * @pages_compacted:	pages freed by compaction
  * @huge_pages:		units stored raw
  * @huge_pages_since:	units ever stored raw
+ * @metadata_bytes:	bytes of the allocator's block descriptors (in
+ *			@mem_used_total; zram's mm_stat counts no metadata)
  */
 struct zblk_mm_stat {
 	u64 orig_data_size;
@@ -169,6 +188,21 @@ struct zblk_mm_stat {
 	u64 pages_compacted;
 	u64 huge_pages;
 	u64 huge_pages_since;
+	u64 metadata_bytes;
+};
+
+/**
+ * struct zblk_io_stat - a snapshot for io_stat.
+ * @failed_reads:	reads that failed
+ * @failed_writes:	writes that failed
+ * @invalid_io:		bios beyond the device or not block aligned
+ * @notify_free:	swap_slot_free_notify calls
+ */
+struct zblk_io_stat {
+	u64 failed_reads;
+	u64 failed_writes;
+	u64 invalid_io;
+	u64 notify_free;
 };
 
 /**
@@ -177,12 +211,26 @@ struct zblk_mm_stat {
  * @partial_writes:	unit writes done as read-modify-write
  * @partial_discards:	discards/frees that covered only part of a unit
  * @retried_free:	blocks of missed swap frees freed later
+ * @shrink_calls:	shrinker scan calls
+ * @shrink_objects:	objects they offered for moving
+ * @shrink_max_objects:	most objects one scan call offered
+ * @shrink_max_to_scan:	largest nr_to_scan the kernel asked for
+ * @shrink_over:	scan calls that offered more objects than nr_to_scan
+ * @shrink_ns:		time in scan calls, ns
+ * @shrink_max_ns:	longest scan call, ns
  */
 struct zblk_debug_stat {
 	u64 miss_free;
 	u64 partial_writes;
 	u64 partial_discards;
 	u64 retried_free;
+	u64 shrink_calls;
+	u64 shrink_objects;
+	u64 shrink_max_objects;
+	u64 shrink_max_to_scan;
+	u64 shrink_over;
+	u64 shrink_ns;
+	u64 shrink_max_ns;
 };
 
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */
@@ -196,8 +244,12 @@ int zblk_set_mem_limit(struct zblk *z, u64 bytes);
 u64 zblk_get_mem_limit(struct zblk *z);
 int zblk_reset_mem_used_max(struct zblk *z);
 void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st);
+void zblk_get_io_stat(struct zblk *z, struct zblk_io_stat *st);
 int zblk_get_streams(struct zblk *z, unsigned int *nr, size_t *bytes);
 void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st);
+typedef void (*zblk_class_fn)(void *ctx, unsigned int type,
+			      const struct zba_type_stats *st);
+int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx);
 int zblk_add(void);
 int zblk_remove_id(int id);
 

@@ -17,14 +17,6 @@
 cpu1=/sys/devices/system/cpu/cpu1/online
 [ -w "$cpu1" ] || zb_fail "$cpu1 is not writable: this kernel cannot offline CPU 1"
 
-# free_kb: MemFree plus the free pages on per-CPU lists (6.12's MemFree
-# leaves those out), in KiB
-free_kb() {
-	awk -v ps="$(($(zb_page_size) / 1024))" '
-		/^MemFree:/ { f = $2 }
-		FILENAME ~ /zoneinfo/ && $1 == "count:" { pcp += $2 }
-		END { print f + pcp * ps }' /proc/meminfo /proc/zoneinfo
-}
 # ncpus LIST: how many CPUs a cpulist ("0-31", "0,2-3") names
 ncpus() {
 	echo "$1" | tr ',' '\n' | awk -F- '{ n += (NF == 2 ? $2 - $1 + 1 : 1) } END { print n }'
@@ -48,10 +40,10 @@ fi
 zb_step "streams for online CPUs only"
 zb_load num_devices=2
 zb_drop_caches
-before=$(free_kb)
+before=$(zb_sys_free_kb)
 zb_setup zblk0 16384 zstd 64M
 zb_drop_caches
-after=$(free_kb)
+after=$(zb_sys_free_kb)
 n=$(streams zblk0)
 per=$(( $(sbytes zblk0) / n ))
 lost=$((before - after))

@@ -34,14 +34,6 @@ race_fail() { echo "$*" >>$FAILF; }
 running() { [ ! -e $STOPF ]; }
 # sysfs directory inode of zblkID (empty if it does not exist)
 dev_ino() { stat -L -c %i "/sys/block/zblk$1" 2>/dev/null; }
-# clean_regular: remove regular files a lost dd race left in /dev
-clean_regular() {
-	local f
-	for f in /dev/zblk*; do
-		[ -f "$f" ] && [ ! -b "$f" ] && rm -f "$f"
-	done
-	true
-}
 # try ATTR VALUE: write, quietly; status tells
 try() { zb_try_write "$1" "$2" 2>/dev/null; }
 # must_busy WHAT ID: hot_remove and reset of zblkID must fail with EBUSY
@@ -198,7 +190,7 @@ io() {
 			[ -b /dev/zblk$i ] &&
 				dd if=/dev/zblk$i of=/dev/null bs=4k count=16 iflag=direct 2>/dev/null
 		done
-		clean_regular
+		zb_clean_regular
 	done
 }
 
@@ -217,7 +209,7 @@ while [ $t -lt "$RACE_SECS" ]; do
 done
 touch $STOPF
 wait $p1 $p2 $p3 $p4 $p5 $p6 $p7
-clean_regular
+zb_clean_regular
 
 if [ -s $FAILF ]; then
 	sort $FAILF | uniq -c | head -n 20
@@ -245,5 +237,5 @@ while [ "$(zb_count_devs)" -lt $NDEV ]; do
 	cat $ZB_CTL/hot_add >/dev/null || zb_fail "hot_add failed after the race"
 done
 zb_unload
-clean_regular
+zb_clean_regular
 zb_pass

@@ -14,8 +14,8 @@
 #   dropping the page cache;
 # - the allocator's type table (debugfs classes) is derived for this
 #   PAGE_SIZE: every block is whole pages, its slots fit in it and the tail
-#   left over is smaller than one slot; pages held x PAGE_SIZE equals
-#   mem_used_total;
+#   left over is smaller than one slot; pages held plus metadata_bytes
+#   rounded up to pages, x PAGE_SIZE, equals mem_used_total;
 # - zblk as swap under a memory cgroup limit: tmpfs files swapped out and in
 #   come back intact; after swapoff every swap slot's units are freed: only
 #   the swap header page (written by mkswap) is left, exactly as zram
@@ -51,8 +51,9 @@ classes_check() {
 	zb_info "$dev: $(awk '$1 ~ /^[0-9]+$/' "$f" | wc -l) types; largest: $(awk '$1 ~ /^[0-9]+$/ { l = $2 " B x " $3 " in " $4 " page(s)" } END { print l }' "$f")"
 	pages=$(awk '$1 == "total" { print $8 }' "$f")
 	used=$(zb_mm "$dev" mem_used_total)
-	zb_expect_eq "$dev mem_used_total (bytes) vs classes total pages x PAGE_SIZE" \
-		"$used" $((pages * page))
+	meta=$(zb_mm "$dev" metadata_bytes)
+	zb_expect_eq "$dev mem_used_total (bytes) vs (classes total pages + metadata_bytes rounded up to pages) x PAGE_SIZE" \
+		"$used" $(( (pages + (meta + page - 1) / page) * page))
 }
 
 # fio_matrix DEV: verified I/O with blocks below, at and above PAGE_SIZE

@@ -38,8 +38,8 @@ ZB_CTL=/sys/class/zblk-control
 ZB_DEBUGFS=/sys/kernel/debug/zblk
 ZB_MIB=1048576
 
-# mm_stat fields, zram's order (extra zblk fields may follow).
-ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since"
+# mm_stat fields: zram's nine in zram's order, then zblk's own.
+ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since metadata_bytes"
 # io_stat fields, zram's order.
 ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
 
@@ -824,4 +824,37 @@ zb_compact_shrinker() {
 	zb_reset zblk1
 	zb_reset zblk0
 	zb_unload
+}
+
+# ---------------------------------------------------------------- system memory
+
+# zb_sys_free_kb: free memory as the kernel has it, in KiB: MemFree plus the
+# free pages parked on per-CPU lists (/proc/zoneinfo "count:"; 6.12's MemFree
+# leaves them out)
+zb_sys_free_kb() {
+	awk -v ps="$(($(zb_page_size) / 1024))" '
+		/^MemFree:/ { f = $2 }
+		FILENAME ~ /zoneinfo/ && $1 == "count:" { pcp += $2 }
+		END { print f + pcp * ps }' /proc/meminfo /proc/zoneinfo
+}
+
+# zb_slab_kb: Slab from /proc/meminfo, in KiB
+zb_slab_kb() { awk '/^Slab:/ { print $2 }' /proc/meminfo; }
+
+# zb_settle: drop caches twice, a second apart, so that freed slabs and
+# per-CPU lists settle before memory is read
+zb_settle() {
+	zb_drop_caches
+	sleep 1
+	zb_drop_caches
+}
+
+# zb_clean_regular: remove regular files that a dd which lost a race with
+# hot_remove left in devtmpfs (they show as Shmem)
+zb_clean_regular() {
+	local f
+	for f in /dev/zblk*; do
+		[ -f "$f" ] && [ ! -b "$f" ] && rm -f "$f"
+	done
+	true
 }

@@ -3,7 +3,8 @@
 #
 # 10-alloc-unit.sh - build alloc/zblk_alloc.c unchanged against the userspace
 # shim in tests/alloc/shim/ and run its unit tests: with ASan+UBSan on 4K and
-# on 16K pages, and the concurrency test under ThreadSanitizer.
+# on 16K pages (the latter with the 6.1 kernel API where it differs), and the
+# concurrency test (page migration included) under ThreadSanitizer.
 # Needs the corpus ($ZBLK_CORPUS, default ../shared/corpus/anon-a.bin.zst) for
 # real compressed sizes. Exit 0 = pass, 77 = skip, else fail.
 set -euo pipefail
@@ -43,7 +44,7 @@ run() {
 		rc=1
 	fi
 }
-run tests/alloc/out/test-asan types model failinj compact leak conc
-run tests/alloc/out/test-asan-16k --ops 300000 types model failinj compact leak conc
+run tests/alloc/out/test-asan types model failinj compact meta leak migrate conc
+run tests/alloc/out/test-asan-16k --ops 300000 types model failinj compact meta leak migrate conc
 TSAN_OPTIONS=halt_on_error=1:exitcode=66 run tests/alloc/out/test-tsan conc
 exit $rc

@@ -26,7 +26,7 @@ deb=$(packaging/build-deb "$T/out" 2>"$T/err") || { bad "build-deb failed"; show
 # File list: the module sources are exactly the tree's, plus the rest.
 src=usr/src/zblk-$version
 want=$( {
-	printf '%s\n' "$src/Kbuild" "$src/Makefile" "$src/dkms.conf"
+	printf '%s\n' "$src/Kbuild" "$src/Makefile" "$src/VERSION" "$src/dkms.conf"
 	for f in zblkdev/*.[ch] alloc/*.[ch] crypto/*.[ch] sysfs/*.[ch]; do echo "$src/$f"; done
 	printf '%s\n' usr/sbin/zblkctl usr/sbin/zblk-generator \
 		usr/lib/systemd/system-generators/zblk-generator "usr/lib/systemd/system/zblk-setup@.service" \
@@ -94,6 +94,9 @@ if [ -n "$kdir" ] && [ -d "$kdir/" ]; then
 	if (cd "$dkms_tree/zblk/$version/build" && $cmd) >"$T/make.log" 2>&1 &&
 		[ -f "$dkms_tree/zblk/$version/build/zblk.ko" ]; then
 		ok "dkms-style build for $kver: zblk.ko in $(( $(date +%s) - t0 ))s ($cmd)"
+		mv=$(modinfo -F version "$dkms_tree/zblk/$version/build/zblk.ko" 2>&1)
+		[ "$mv" = "$version" ] && ok "the module's version (modinfo): $mv, the package's" ||
+			bad "the module's version (modinfo): '$mv', expected the package's $version"
 	else
 		bad "dkms-style build for $kver ($cmd):"; show "$(tail -n 15 "$T/make.log")"
 	fi

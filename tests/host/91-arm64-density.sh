@@ -68,7 +68,8 @@ for algo in lz4 zstd; do
 		"(with 4K pages: $(jget "$out/expect-$algo-4k.json" allocated_bytes))"
 done
 "$out/zblk-density-16k" --print-table --unit 16384 |
-	awk '$1 ~ /^[0-9]+$/ { print $2, $4, $3 }' >"$out/table-16k.txt"
+	awk '$1 == "#" && $2 == "type" { for (i = 2; i <= NF; i++) c[$i] = i - 1; next }
+	     $1 ~ /^[0-9]+$/ { print $c["slot_size"], $c["slots_per_block"], $c["pages_per_block"] }' >"$out/table-16k.txt"
 
 echo "== the corpus in zblk and zram on the 6.12-arm64-16k guest"
 log=$out/density-guest.log

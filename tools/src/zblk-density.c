@@ -41,6 +41,7 @@ static void usage(FILE *f)
 "usage: zblk-density [--unit 4096|16384] [--algo lz4|zstd] [--level N]\n"
 "                    [--free-fraction F] [--json] [--seed N] FILE\n"
 "       zblk-density --print-table [--unit N]\n"
+"       zblk-density --types [--unit N] [--algo A] [--level N] FILE\n"
 "       zblk-density --bench [--unit N] [--algo A] [--level N] FILE\n"
 "\n"
 "Compress FILE (a memory image, plain or .zst) unit by unit, store every\n"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 "  overhead           allocated_bytes / compressed_bytes\n"
 "  zsmalloc_bytes     pages zsmalloc would hold (unit as page size)\n"
 "  zsmalloc_overhead  zsmalloc_bytes / compressed_bytes\n"
+"  metadata_bytes     zblk's block descriptors (kmalloc buckets), not in\n"
+"                     allocated_bytes; metadata_pct: %% of allocated_bytes\n"
 "With --free-fraction F, a random fraction F of the objects is then freed\n"
 "and the figures are printed again (free_*), for zsmalloc without\n"
 "compaction, then after compaction of both (compact_*).\n"
@@ -63,6 +66,8 @@ static void usage(FILE *f)
 "  --seed N           seed for choosing the objects to free (default 1)\n"
 "  --json             one JSON object instead of text\n"
 "  --print-table      print the allocator's type table for --unit and exit\n"
+"  --types            after storing FILE, one row per type: pages, objects,\n"
+"                     descriptor bytes and their %% of the type's pages\n"
 "  --bench            time alloc, write, read and free through the allocator\n"
 "  -h, --help         this text\n");
 }
@@ -330,10 +335,33 @@ static void put(struct out *o, const char *key, const char *fmt, ...)
 	o->first = false;
 }
 
-static unsigned long meta_bytes(void)
+/* Everything kmalloc holds for zblk: descriptors, the pool, its size table. */
+static unsigned long kmalloc_bytes(void)
 {
-	/* Block descriptors, the pool and its size table (xarray nodes not counted). */
-	return shim_live_kmalloc_bytes;
+	return shim_live_kmalloc_rounded;
+}
+
+/* Per type: pages, objects, descriptor bytes and their share of the pages. */
+static void print_types(struct zba_pool *pool)
+{
+	unsigned long pages = 0, meta = 0;
+	unsigned int i;
+
+	printf("# type slot obj_max pages/blk slots/blk blocks pages objs meta_bytes meta_%%\n");
+	for (i = 0; i < zba_nr_types(pool); i++) {
+		struct zba_type_stats st;
+
+		zba_type_stats(pool, i, &st);
+		pages += st.pages;
+		meta += st.meta_bytes;
+		if (!st.blocks)
+			continue;
+		printf("%4u %5u %5u %3u %4u %6lu %7lu %7lu %8lu %6.2f\n", i, st.slot_size,
+		       st.obj_max, st.pages_per_block, st.slots_per_block, st.blocks, st.pages,
+		       st.objs_used, st.meta_bytes, 100.0 * st.meta_bytes / (st.pages * PAGE_SIZE));
+	}
+	printf("# total: pages %lu, descriptors %lu bytes = %.3f%% of the pages\n", pages, meta,
+	       pages ? 100.0 * meta / (pages * PAGE_SIZE) : 0);
 }
 
 static int print_table(unsigned int unit)
@@ -347,17 +375,24 @@ static int print_table(unsigned int unit)
 	}
 	printf("# unit %u, PAGE_SIZE %lu: %u types, huge size %u\n", unit, PAGE_SIZE,
 	       zba_nr_types(pool), zba_huge_size(pool));
-	printf("# type slot_size pages_per_block slots_per_block tail_bytes spacing_%%\n");
+	printf("# type slot_size obj_max pages_per_block slots_per_block tail_bytes spacing_%% descriptor_bytes\n");
 	for (i = 0; i < zba_nr_types(pool); i++) {
 		struct zba_type_stats st, prev;
+		unsigned long h;
 
 		zba_type_stats(pool, i, &st);
 		if (i)
 			zba_type_stats(pool, i - 1, &prev);
-		printf("%4u %6u %3u %4u %6lu %6.2f\n", i, st.slot_size, st.pages_per_block,
-		       st.slots_per_block,
+		/* One object makes one block: its descriptor's bucket. */
+		if (zba_alloc(pool, st.obj_max, 0, GFP_KERNEL, &h))
+			return 1;
+		zba_type_stats(pool, i, &st);
+		zba_free(pool, h);
+		printf("%4u %6u %6u %3u %4u %6lu %6.2f %5lu\n", i, st.slot_size, st.obj_max,
+		       st.pages_per_block, st.slots_per_block,
 		       st.pages_per_block * PAGE_SIZE - (unsigned long)st.slots_per_block * st.slot_size,
-		       i ? 100.0 * (st.slot_size - prev.slot_size) / st.slot_size : 0.0);
+		       i ? 100.0 * (st.slot_size - prev.slot_size) / st.slot_size : 0.0,
+		       st.meta_bytes);
 	}
 	zba_pool_destroy(pool);
 	return 0;
@@ -486,12 +521,13 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "print-table", no_argument, NULL, 't' },
 		{ "bench", no_argument, NULL, 'b' },
+		{ "types", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned int unit = 4096;
 	enum corpus_algo algo = ALGO_LZ4;
-	bool have_level = false, table = false, do_bench = false, json = false;
+	bool have_level = false, table = false, do_bench = false, json = false, types = false;
 	double fraction = -1;
 	unsigned long seed = 1;
 	struct replay r = { 0 };
@@ -551,6 +587,9 @@ int main(int argc, char **argv)
 		case 'b':
 			do_bench = true;
 			break;
+		case 'T':
+			types = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -592,6 +631,10 @@ int main(int argc, char **argv)
 		bench(&r, unit, algo);
 		return 0;
 	}
+	if (types) {
+		print_types(r.pool);
+		return 0;
+	}
 
 	o.json = json;
 	zf = zs_count(&zs, false);
@@ -612,7 +655,10 @@ int main(int argc, char **argv)
 	put(&o, "types", "%u", zba_nr_types(r.pool));
 	put(&o, "huge_size", "%u", zba_huge_size(r.pool));
 	put(&o, "huge_objects", "%lu", r.huge);
-	put(&o, "metadata_bytes", "%lu", meta_bytes());
+	put(&o, "metadata_bytes", "%lu", zba_meta_bytes(r.pool));
+	put(&o, "metadata_pct", "%.3f", 100.0 * zba_meta_bytes(r.pool) /
+	    (zba_total_pages(r.pool) * PAGE_SIZE));
+	put(&o, "kmalloc_bytes", "%lu", kmalloc_bytes());
 	put(&o, "zsmalloc_huge_size", "%u", zs.huge);
 	put(&o, "zsmalloc_metadata_bytes", "%lu", zf.meta);
 
@@ -622,6 +668,7 @@ int main(int argc, char **argv)
 		struct zs_figures zc;
 		u64 x = seed * 0x9e3779b97f4a7c15ULL | 1;
 		unsigned long before;
+		struct zba_compact_ctl ctl = { .max_pages = ULONG_MAX, .max_objects = ULONG_MAX };
 
 		for (i = 0; i < r.nr; i++) {
 			x ^= x << 13; x ^= x >> 7; x ^= x << 17;
@@ -640,14 +687,16 @@ int main(int argc, char **argv)
 		put(&o, "free_compressed_bytes", "%.0f", left);
 		put(&o, "free_allocated_bytes", "%lu", zba_total_pages(r.pool) * PAGE_SIZE);
 		put(&o, "free_overhead", "%.4f", left ? zba_total_pages(r.pool) * PAGE_SIZE / left : 0);
+		put(&o, "free_metadata_bytes", "%lu", zba_meta_bytes(r.pool));
 		put(&o, "free_pages_freeable", "%lu", zba_pages_freeable(r.pool));
 		put(&o, "free_zsmalloc_bytes", "%lu", zf.bytes);
 		put(&o, "free_zsmalloc_overhead", "%.4f", left ? zf.bytes / left : 0);
 		before = zba_total_pages(r.pool);
-		got = zba_compact(r.pool, move_cb, &r, ULONG_MAX);
+		got = zba_compact(r.pool, move_cb, &r, &ctl);
 		put(&o, "compact_pages_freed", "%lu", got);
 		put(&o, "compact_allocated_bytes", "%lu", zba_total_pages(r.pool) * PAGE_SIZE);
 		put(&o, "compact_overhead", "%.4f", left ? zba_total_pages(r.pool) * PAGE_SIZE / left : 0);
+		put(&o, "compact_metadata_bytes", "%lu", zba_meta_bytes(r.pool));
 		put(&o, "compact_pages_freeable", "%lu", zba_pages_freeable(r.pool));
 		put(&o, "compact_zsmalloc_bytes", "%lu", zc.bytes);
 		put(&o, "compact_zsmalloc_overhead", "%.4f", left ? zc.bytes / left : 0);

@@ -2,14 +2,16 @@
 /*
  * shim.c - userspace implementation of the kernel API in shim.h.
  */
+#define _GNU_SOURCE		/* pthread_rwlockattr_setkind_np */
 #include <sched.h>
 #include <unistd.h>
 #include "shim.h"
 
 long shim_live_pages, shim_live_kmalloc, shim_live_kmalloc_bytes, shim_warnings, shim_failed;
+long shim_live_kmalloc_rounded;
 long shim_fail_nth = -1;
 unsigned int shim_fail_permille;
-__thread int shim_spin_depth, shim_kmap_depth;
+__thread int shim_spin_depth, shim_kmap_depth, shim_rw_depth;
 static __thread unsigned int shim_seed;
 
 #define ADD(v, n) __atomic_add_fetch(&(v), (n), __ATOMIC_RELAXED)
@@ -36,9 +38,9 @@ bool shim_should_fail(void)
 
 void shim_might_sleep(const char *what)
 {
-	if (shim_spin_depth || shim_kmap_depth) {
-		fprintf(stderr, "BUG: %s may sleep with %d spinlock(s), %d kmap(s) held\n",
-			what, shim_spin_depth, shim_kmap_depth);
+	if (shim_spin_depth || shim_kmap_depth || shim_rw_depth) {
+		fprintf(stderr, "BUG: %s may sleep with %d spinlock(s), %d rwlock(s), %d kmap(s) held\n",
+			what, shim_spin_depth, shim_rw_depth, shim_kmap_depth);
 		abort();
 	}
 }
@@ -49,10 +51,76 @@ static void shim_check_gfp(gfp_t gfp, const char *what)
 		shim_might_sleep(what);
 }
 
+/*
+ * The memmap: struct pages are never freed, only recycled, so that a pfn
+ * walker (shim_migrate_page() on shim_pfn_to_page()) may look at any of them
+ * at any time, as compaction does in the kernel. A page is free while its
+ * refcount is 0.
+ */
+#define MEMMAP_CHUNK	65536UL
+#define MEMMAP_CHUNKS	256UL
+static struct page *memmap[MEMMAP_CHUNKS];
+static unsigned long memmap_top;	/* pfns handed out so far */
+static struct page *memmap_free;
+static pthread_mutex_t memmap_lock = PTHREAD_MUTEX_INITIALIZER;
+
 /* Freed pages kept for reuse when shim_page_cache is set (benchmarks). */
 bool shim_page_cache;
 static struct page *page_cache;
-static pthread_mutex_t page_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void shim_bug(const char *what, struct page *page)
+{
+	fprintf(stderr, "BUG: %s (pfn %lu, flags %#lx, refcount %d, mapping %#lx)\n",
+		what, page->pfn, __atomic_load_n(&page->flags, __ATOMIC_RELAXED),
+		__atomic_load_n(&page->refcount, __ATOMIC_RELAXED),
+		__atomic_load_n(&page->mapping, __ATOMIC_RELAXED));
+	abort();
+}
+
+unsigned long shim_max_pfn(void)
+{
+	return __atomic_load_n(&memmap_top, __ATOMIC_ACQUIRE);
+}
+
+struct page *shim_pfn_to_page(unsigned long pfn)
+{
+	if (pfn >= shim_max_pfn())
+		return NULL;
+	return &__atomic_load_n(&memmap[pfn / MEMMAP_CHUNK], __ATOMIC_ACQUIRE)[pfn % MEMMAP_CHUNK];
+}
+
+/* A free struct page (refcount 0), with its memory if it has kept some. */
+static struct page *memmap_get(void)
+{
+	struct page *p;
+	unsigned long pfn;
+
+	pthread_mutex_lock(&memmap_lock);
+	if (shim_page_cache && page_cache) {
+		p = page_cache;
+		page_cache = p->next_free;
+	} else if (memmap_free) {
+		p = memmap_free;
+		memmap_free = p->next_free;
+	} else {
+		pfn = memmap_top;
+		if (pfn / MEMMAP_CHUNK >= MEMMAP_CHUNKS) {
+			pthread_mutex_unlock(&memmap_lock);
+			return NULL;
+		}
+		if (!memmap[pfn / MEMMAP_CHUNK]) {
+			struct page *c = calloc(MEMMAP_CHUNK, sizeof(*c));
+
+			assert(c);
+			__atomic_store_n(&memmap[pfn / MEMMAP_CHUNK], c, __ATOMIC_RELEASE);
+		}
+		p = &memmap[pfn / MEMMAP_CHUNK][pfn % MEMMAP_CHUNK];
+		p->pfn = pfn;
+		__atomic_store_n(&memmap_top, pfn + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&memmap_lock);
+	return p;
+}
 
 struct page *alloc_page(gfp_t gfp)
 {
@@ -61,42 +129,320 @@ struct page *alloc_page(gfp_t gfp)
 	shim_check_gfp(gfp, "alloc_page");
 	if (shim_should_fail())
 		return NULL;
-	if (shim_page_cache) {
-		pthread_mutex_lock(&page_cache_lock);
-		p = page_cache;
-		if (p)
-			page_cache = *(struct page **)p->virt;
-		pthread_mutex_unlock(&page_cache_lock);
-		if (p) {
-			ADD(shim_live_pages, 1);
-			return p;
-		}
-	}
-	p = malloc(sizeof(*p));
+	p = memmap_get();
 	if (!p)
 		return NULL;
-	p->virt = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
 	if (!p->virt) {
-		free(p);
-		return NULL;
+		p->virt = aligned_alloc(PAGE_SIZE, PAGE_SIZE);
+		if (!p->virt) {
+			pthread_mutex_lock(&memmap_lock);
+			p->next_free = memmap_free;
+			memmap_free = p;
+			pthread_mutex_unlock(&memmap_lock);
+			return NULL;
+		}
+		memset(p->virt, 0x5a, PAGE_SIZE);	/* never zeroed, as in the kernel */
 	}
-	memset(p->virt, 0x5a, PAGE_SIZE);	/* never zeroed, as in the kernel */
+	p->index = 0;
+	p->private = 0;
+	__atomic_store_n(&p->flags, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->mapping, 0, __ATOMIC_RELAXED);
 	ADD(shim_live_pages, 1);
+	/* Published: a pfn walker's get_page_unless_zero() sees it from here. */
+	__atomic_store_n(&p->refcount, 1, __ATOMIC_RELEASE);
 	return p;
 }
 
-void __free_page(struct page *page)
+void get_page(struct page *page)
 {
-	ADD(shim_live_pages, -1);
-	if (shim_page_cache) {
-		pthread_mutex_lock(&page_cache_lock);
-		*(struct page **)page->virt = page_cache;
-		page_cache = page;
-		pthread_mutex_unlock(&page_cache_lock);
+	if (__atomic_fetch_add(&page->refcount, 1, __ATOMIC_RELAXED) <= 0)
+		shim_bug("get_page on a free page", page);
+}
+
+bool get_page_unless_zero(struct page *page)
+{
+	int r = __atomic_load_n(&page->refcount, __ATOMIC_RELAXED);
+
+	while (r > 0)
+		if (__atomic_compare_exchange_n(&page->refcount, &r, r + 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+int page_count(struct page *page)
+{
+	return __atomic_load_n(&page->refcount, __ATOMIC_ACQUIRE);
+}
+
+/* The last reference: what free_pages_prepare() checks and clears. */
+void put_page(struct page *page)
+{
+	unsigned long mapping;
+	int r = __atomic_sub_fetch(&page->refcount, 1, __ATOMIC_ACQ_REL);
+
+	if (r > 0)
 		return;
+	if (r < 0)
+		shim_bug("put_page on a free page", page);
+	if (__atomic_load_n(&page->flags, __ATOMIC_RELAXED) & (1UL << PG_locked))
+		shim_bug("freeing a locked page", page);
+	mapping = __atomic_load_n(&page->mapping, __ATOMIC_RELAXED);
+	if (mapping & ~PAGE_MAPPING_MOVABLE)
+		shim_bug("freeing a page that is still movable (no __ClearPageMovable)", page);
+	__atomic_store_n(&page->mapping, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&page->flags, 0, __ATOMIC_RELAXED);	/* PG_isolated too */
+	page->private = 0;
+	page->index = 0;
+	ADD(shim_live_pages, -1);
+	pthread_mutex_lock(&memmap_lock);
+	if (shim_page_cache) {
+		page->next_free = page_cache;
+		page_cache = page;
+	} else {
+		free(page->virt);
+		page->virt = NULL;
+		page->next_free = memmap_free;
+		memmap_free = page;
 	}
-	free(page->virt);
-	free(page);
+	pthread_mutex_unlock(&memmap_lock);
+}
+
+void copy_highpage(struct page *to, struct page *from)
+{
+	memcpy(to->virt, from->virt, PAGE_SIZE);
+}
+
+bool trylock_page(struct page *page)
+{
+	return !(__atomic_fetch_or(&page->flags, 1UL << PG_locked, __ATOMIC_ACQUIRE) &
+		 (1UL << PG_locked));
+}
+
+void lock_page(struct page *page)
+{
+	might_sleep();
+	while (!trylock_page(page))
+		sched_yield();
+}
+
+void unlock_page(struct page *page)
+{
+	if (!(__atomic_fetch_and(&page->flags, ~(1UL << PG_locked), __ATOMIC_RELEASE) &
+	      (1UL << PG_locked)))
+		shim_bug("unlock_page of an unlocked page", page);
+}
+
+bool PageLocked(struct page *page)
+{
+	return __atomic_load_n(&page->flags, __ATOMIC_RELAXED) & (1UL << PG_locked);
+}
+
+bool PageIsolated(struct page *page)
+{
+	return __atomic_load_n(&page->flags, __ATOMIC_RELAXED) & (1UL << PG_isolated);
+}
+
+static void set_isolated(struct page *page, bool on)
+{
+	if (on)
+		__atomic_fetch_or(&page->flags, 1UL << PG_isolated, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&page->flags, ~(1UL << PG_isolated), __ATOMIC_RELAXED);
+}
+
+/* ---- movable pages and the migration core (mm/compaction.c, mm/migrate.c) ---- */
+long shim_migrate_calls;
+
+void __SetPageMovable(struct page *page, const struct movable_operations *mops)
+{
+	if (!PageLocked(page))
+		shim_bug("__SetPageMovable without the page lock", page);
+	__atomic_store_n(&page->mapping, (unsigned long)mops | PAGE_MAPPING_MOVABLE,
+			 __ATOMIC_RELAXED);
+}
+
+bool __PageMovable(struct page *page)
+{
+	return __atomic_load_n(&page->mapping, __ATOMIC_RELAXED) & PAGE_MAPPING_MOVABLE;
+}
+
+static const struct movable_operations *page_movable_ops(struct page *page)
+{
+	return (const void *)(__atomic_load_n(&page->mapping, __ATOMIC_RELAXED) &
+			      ~PAGE_MAPPING_MOVABLE);
+}
+
+bool PageMovable(struct page *page)
+{
+	if (!PageLocked(page))
+		shim_bug("PageMovable without the page lock", page);
+	return __PageMovable(page) && page_movable_ops(page);
+}
+
+void __ClearPageMovable(struct page *page)
+{
+	if (!PageMovable(page))
+		shim_bug("__ClearPageMovable of a page that is not movable", page);
+	/* Still of the movable kind, but not movable any more. */
+	__atomic_store_n(&page->mapping, PAGE_MAPPING_MOVABLE, __ATOMIC_RELAXED);
+}
+
+int shim_migrate_page(struct page *page, enum migrate_mode mode,
+		      void (*isolated)(struct page *page, void *arg), void *arg)
+{
+	const struct movable_operations *mops;
+	struct page *dst;
+	int pass, rc = -EAGAIN;
+	bool released = false;
+
+	/* isolate_movable_page() */
+	if (!get_page_unless_zero(page))
+		return SHIM_MIG_NOT_MOVABLE;
+	if (!__PageMovable(page)) {
+		put_page(page);
+		return SHIM_MIG_NOT_MOVABLE;
+	}
+	if (!trylock_page(page)) {
+		put_page(page);
+		return SHIM_MIG_BUSY;
+	}
+	if (!PageMovable(page) || PageIsolated(page)) {
+		unlock_page(page);
+		put_page(page);
+		return SHIM_MIG_BUSY;
+	}
+	mops = page_movable_ops(page);
+	if (!mops->isolate_page(page, 0)) {
+		unlock_page(page);
+		put_page(page);
+		return SHIM_MIG_BUSY;
+	}
+	set_isolated(page, true);
+	unlock_page(page);
+
+	if (isolated)
+		isolated(page, arg);
+
+	/* migrate_pages(): up to 10 passes while the owner says -EAGAIN */
+	for (pass = 0; pass < 10 && rc == -EAGAIN; pass++) {
+		if (page_count(page) == 1) {
+			/* Released by its owner: free_pages_prepare() clears PG_isolated. */
+			put_page(page);
+			return SHIM_MIG_RELEASED;
+		}
+		dst = alloc_page(GFP_KERNEL);
+		if (!dst) {
+			rc = -ENOMEM;
+			break;
+		}
+		lock_page(page);
+		if (!trylock_page(dst))
+			shim_bug("a new page is locked", dst);
+		if (PageMovable(page)) {
+			__atomic_add_fetch(&shim_migrate_calls, 1, __ATOMIC_RELAXED);
+			rc = page_movable_ops(page)->migrate_page(dst, page, mode);
+		} else {
+			rc = MIGRATEPAGE_SUCCESS;	/* released: nothing to do */
+			released = true;
+		}
+		if (rc == MIGRATEPAGE_SUCCESS)
+			set_isolated(page, false);
+		unlock_page(dst);
+		put_page(dst);		/* the owner holds its own if it took it */
+		unlock_page(page);
+		if (rc == MIGRATEPAGE_SUCCESS) {
+			put_page(page);
+			/* the kernel counts both as success; the pool only one */
+			return released ? SHIM_MIG_RELEASED : SHIM_MIG_OK;
+		}
+	}
+
+	/* putback_movable_pages() */
+	lock_page(page);
+	if (PageMovable(page))
+		page_movable_ops(page)->putback_page(page);
+	set_isolated(page, false);
+	unlock_page(page);
+	put_page(page);
+	return rc == -ENOMEM ? SHIM_MIG_NOMEM : SHIM_MIG_FAILED;
+}
+
+/* ---- workqueues: work runs when a test calls shim_run_work() ---- */
+static struct work_struct *work_list;
+static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void shim_init_work(struct work_struct *w, void (*f)(struct work_struct *))
+{
+	w->func = f;
+	w->state = 0;
+	w->next = NULL;
+}
+
+bool schedule_work(struct work_struct *w)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&work_lock);
+	if (w->state != 1) {
+		w->state = 1;
+		w->next = work_list;
+		work_list = w;
+		queued = true;
+	}
+	pthread_mutex_unlock(&work_lock);
+	return queued;
+}
+
+int shim_run_work(void)
+{
+	struct work_struct *w;
+	int n = 0;
+
+	might_sleep();
+	for (;;) {
+		pthread_mutex_lock(&work_lock);
+		w = work_list;
+		if (w) {
+			work_list = w->next;
+			w->state = 2;
+		}
+		pthread_mutex_unlock(&work_lock);
+		if (!w)
+			return n;
+		w->func(w);
+		n++;
+		pthread_mutex_lock(&work_lock);
+		if (w->state == 2)
+			w->state = 0;
+		pthread_mutex_unlock(&work_lock);
+	}
+}
+
+bool cancel_work_sync(struct work_struct *w)
+{
+	struct work_struct **pp;
+	bool pending = false;
+
+	might_sleep();
+	for (;;) {
+		pthread_mutex_lock(&work_lock);
+		if (w->state == 1) {
+			for (pp = &work_list; *pp; pp = &(*pp)->next)
+				if (*pp == w) {
+					*pp = w->next;
+					break;
+				}
+			w->state = 0;
+			pending = true;
+		}
+		if (w->state == 0) {
+			pthread_mutex_unlock(&work_lock);
+			return pending;
+		}
+		pthread_mutex_unlock(&work_lock);	/* running elsewhere: wait */
+		sched_yield();
+	}
 }
 
 void *kmap_local_page(struct page *page)
@@ -113,6 +459,31 @@ void shim_kunmap_local(const void *addr)
 		abort();
 	}
 	shim_kmap_depth--;
+}
+
+/*
+ * The bucket SLUB's kmalloc() takes @size from (x86-64 and arm64 with 4K or
+ * 16K pages: 8..256 in powers of two plus 96 and 192, then powers of two up
+ * to 2 pages; above that, whole pages of the page allocator).
+ */
+size_t kmalloc_size_roundup(size_t size)
+{
+	size_t b;
+
+	if (size <= 8)
+		return 8;
+	if (size > 2 * PAGE_SIZE) {
+		for (b = PAGE_SIZE; b < size; b *= 2)
+			;
+		return b;
+	}
+	if (size > 64 && size <= 96)
+		return 96;
+	if (size > 128 && size <= 192)
+		return 192;
+	for (b = 8; b < size; b *= 2)
+		;
+	return b;
 }
 
 /* kmalloc objects carry a 64-byte header so that kfree can count them. */
@@ -132,6 +503,7 @@ void *kmalloc(size_t size, gfp_t gfp)
 		memset(p + 64, 0x6b, size);
 	ADD(shim_live_kmalloc, 1);
 	ADD(shim_live_kmalloc_bytes, (long)size);
+	ADD(shim_live_kmalloc_rounded, (long)kmalloc_size_roundup(size));
 	memcpy(p, &size, sizeof(size));
 	return p + 64;
 }
@@ -146,6 +518,7 @@ void kfree(const void *p)
 	memcpy(&size, (const char *)p - 64, sizeof(size));
 	ADD(shim_live_kmalloc, -1);
 	ADD(shim_live_kmalloc_bytes, -(long)size);
+	ADD(shim_live_kmalloc_rounded, -(long)kmalloc_size_roundup(size));
 	free((char *)p - 64);
 }
 
@@ -157,6 +530,10 @@ void spin_lock_init(spinlock_t *l)
 
 void spin_lock(spinlock_t *l)
 {
+	if (shim_rw_depth) {
+		fprintf(stderr, "BUG: spin_lock under a rwlock (lock order)\n");
+		abort();
+	}
 	pthread_mutex_lock(&l->m);
 	l->owner = pthread_self();
 	l->held = 1;
@@ -173,6 +550,21 @@ void spin_unlock(spinlock_t *l)
 	shim_spin_depth--;
 	pthread_mutex_unlock(&l->m);
 }
+
+void rwlock_init(rwlock_t *l)
+{
+	pthread_rwlockattr_t a;
+
+	pthread_rwlockattr_init(&a);
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&l->l, &a);
+	pthread_rwlockattr_destroy(&a);
+}
+
+void read_lock(rwlock_t *l) { pthread_rwlock_rdlock(&l->l); shim_rw_depth++; }
+void read_unlock(rwlock_t *l) { shim_rw_depth--; pthread_rwlock_unlock(&l->l); }
+void write_lock(rwlock_t *l) { pthread_rwlock_wrlock(&l->l); shim_rw_depth++; }
+void write_unlock(rwlock_t *l) { shim_rw_depth--; pthread_rwlock_unlock(&l->l); }
 
 void mutex_init(struct mutex *m) { pthread_mutex_init(&m->m, NULL); }
 void mutex_lock(struct mutex *m) { might_sleep(); pthread_mutex_lock(&m->m); }

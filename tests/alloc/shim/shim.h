@@ -4,10 +4,26 @@
  * run unchanged in userspace (like tools/testing/radix-tree in the kernel).
  *
  * Checks the kernel would make: sleeping (might_sleep(), a blocking gfp,
- * mutex_lock(), cond_resched()) while holding a spinlock or a kmap_local
- * mapping aborts; unlocking a spinlock this thread does not hold aborts.
+ * mutex_lock(), cond_resched(), lock_page()) while holding a spinlock, a
+ * rwlock or a kmap_local mapping aborts; unlocking a spinlock this thread
+ * does not hold aborts; taking a spinlock while holding a rwlock aborts (the
+ * allocator's lock order: type->lock is never taken under migrate_lock).
  * Counts live pages and kmalloc objects (leak checks), and can fail the Nth
  * allocation or each with probability p (failure injection).
+ *
+ * Page migration as the kernel does it (mm/migrate.c, mm/compaction.c):
+ * struct pages live in a memmap that is never freed (indexed by pfn, so a
+ * test can walk it as compaction's pfn scanner does), with a reference count,
+ * a page lock, PG_isolated, ->mapping holding the movable_operations, and
+ * ->index/->private for the owner. shim_migrate_page() isolates a movable
+ * page and migrates it with the owner's callbacks, putting it back on
+ * failure. __SetPageMovable()/__ClearPageMovable() without the page lock, and
+ * freeing a page that is still locked or still movable, abort. Work items
+ * (schedule_work()) run when a test calls shim_run_work().
+ *
+ * Kernel API variants: LINUX_VERSION_CODE is 6.12 unless SHIM_LINUX_6_1 is
+ * defined (then enum migrate_mode has MIGRATE_SYNC_NO_COPY, as in 6.1);
+ * CONFIG_COMPACTION is defined unless SHIM_NO_COMPACTION is.
  */
 #ifndef ZBLK_SHIM_H
 #define ZBLK_SHIM_H
@@ -52,6 +68,17 @@ typedef unsigned int gfp_t;
 #define PAGE_MASK		(~(PAGE_SIZE - 1))
 #define offset_in_page(p)	((unsigned long)(p) & ~PAGE_MASK)
 
+/* ---- kernel version and configuration ---- */
+#define KERNEL_VERSION(a, b, c)	(((a) << 16) + ((b) << 8) + (c))
+#ifdef SHIM_LINUX_6_1
+#define LINUX_VERSION_CODE	KERNEL_VERSION(6, 1, 0)
+#else
+#define LINUX_VERSION_CODE	KERNEL_VERSION(6, 12, 0)
+#endif
+#ifndef SHIM_NO_COMPACTION
+#define CONFIG_COMPACTION	1
+#endif
+
 /* ---- misc ---- */
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
@@ -89,10 +116,12 @@ static inline size_t strscpy(char *d, const char *s, size_t n)
 
 /* ---- shim state (shim.c) ---- */
 extern long shim_live_pages, shim_live_kmalloc, shim_live_kmalloc_bytes, shim_warnings;
+/* kmalloc bytes as the kernel's buckets hold them (kmalloc_size_roundup()). */
+extern long shim_live_kmalloc_rounded;
 extern long shim_fail_nth;		/* fail the allocation when it reaches 0; <0 off */
 extern unsigned int shim_fail_permille;	/* fail each allocation with p/1000 */
 extern long shim_failed;		/* allocations failed so far */
-extern __thread int shim_spin_depth, shim_kmap_depth;
+extern __thread int shim_spin_depth, shim_kmap_depth, shim_rw_depth;
 extern bool shim_page_cache;		/* recycle freed pages (benchmarks only) */
 bool shim_should_fail(void);
 void shim_might_sleep(const char *what);
@@ -123,15 +152,89 @@ void shim_might_sleep(const char *what);
 static inline bool gfpflags_allow_blocking(gfp_t g) { return g & __GFP_DIRECT_RECLAIM; }
 
 /* ---- pages ---- */
-struct page { void *virt; };
+#define PG_locked		0
+#define PG_isolated		1
+#define PAGE_MAPPING_MOVABLE	0x2UL
+struct page {
+	void *virt;
+	unsigned long flags;	/* PG_* bits, atomic */
+	int refcount;		/* atomic */
+	unsigned long mapping;	/* movable_operations | PAGE_MAPPING_MOVABLE, atomic */
+	unsigned long index;	/* the owner's */
+	unsigned long private;	/* the owner's */
+	unsigned long pfn;
+	struct page *next_free;	/* memmap free list */
+};
 struct page *alloc_page(gfp_t gfp);
-void __free_page(struct page *page);
+void put_page(struct page *page);
+#define __free_page(p)		put_page(p)
+void get_page(struct page *page);
+bool get_page_unless_zero(struct page *page);
+int page_count(struct page *page);
+#define page_private(p)		((p)->private)
+#define set_page_private(p, v)	((p)->private = (v))
 void *kmap_local_page(struct page *page);
 void shim_kunmap_local(const void *addr);
 #define kunmap_local(a)		shim_kunmap_local(a)
+void copy_highpage(struct page *to, struct page *from);
+bool trylock_page(struct page *page);
+void lock_page(struct page *page);
+void unlock_page(struct page *page);
+bool PageLocked(struct page *page);
+bool PageIsolated(struct page *page);
+/* memmap: pfns 0..shim_max_pfn()-1; a free page has refcount 0 */
+unsigned long shim_max_pfn(void);
+struct page *shim_pfn_to_page(unsigned long pfn);
+
+/* ---- page migration (linux/migrate.h) ---- */
+typedef unsigned int isolate_mode_t;
+enum migrate_mode {
+	MIGRATE_ASYNC,
+	MIGRATE_SYNC_LIGHT,
+	MIGRATE_SYNC,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 10, 0)
+	MIGRATE_SYNC_NO_COPY,
+#endif
+};
+#define MIGRATEPAGE_SUCCESS	0
+struct movable_operations {
+	bool (*isolate_page)(struct page *, isolate_mode_t);
+	int (*migrate_page)(struct page *dst, struct page *src, enum migrate_mode);
+	void (*putback_page)(struct page *);
+};
+void __SetPageMovable(struct page *page, const struct movable_operations *mops);
+void __ClearPageMovable(struct page *page);
+bool __PageMovable(struct page *page);
+bool PageMovable(struct page *page);
+
+/* shim_migrate_page() results */
+enum {
+	SHIM_MIG_OK,		/* migrated: the owner now has a new page */
+	SHIM_MIG_NOT_MOVABLE,	/* free or not a movable page */
+	SHIM_MIG_BUSY,		/* not isolated: locked, already isolated, or refused */
+	SHIM_MIG_RELEASED,	/* the owner gave it up while it was isolated */
+	SHIM_MIG_FAILED,	/* ->migrate_page() failed every pass: put back */
+	SHIM_MIG_NOMEM,		/* no target page: put back */
+};
+int shim_migrate_page(struct page *page, enum migrate_mode mode,
+		      void (*isolated)(struct page *page, void *arg), void *arg);
+extern long shim_migrate_calls;	/* ->migrate_page() calls */
+
+/* ---- workqueues ---- */
+struct work_struct {
+	void (*func)(struct work_struct *);
+	int state;		/* 0 idle, 1 pending, 2 running */
+	struct work_struct *next;
+};
+#define INIT_WORK(w, f)		shim_init_work(w, f)
+void shim_init_work(struct work_struct *w, void (*f)(struct work_struct *));
+bool schedule_work(struct work_struct *w);
+bool cancel_work_sync(struct work_struct *w);
+int shim_run_work(void);	/* run pending work items here; how many ran */
 
 /* ---- slab ---- */
 void *kmalloc(size_t size, gfp_t gfp);
+size_t kmalloc_size_roundup(size_t size);
 void kfree(const void *p);
 static inline void *kzalloc(size_t s, gfp_t g) { return kmalloc(s, g | __GFP_ZERO); }
 #define kvmalloc(s, g)		kmalloc(s, g)
@@ -157,11 +260,20 @@ void mutex_unlock(struct mutex *m);
 void mutex_destroy(struct mutex *m);
 void cond_resched(void);
 
+/* rwlock_t prefers writers, as the kernel's queued rwlock does */
+typedef struct { pthread_rwlock_t l; } rwlock_t;
+void rwlock_init(rwlock_t *l);
+void read_lock(rwlock_t *l);
+void read_unlock(rwlock_t *l);
+void write_lock(rwlock_t *l);
+void write_unlock(rwlock_t *l);
+
 /* ---- atomics ---- */
 typedef struct { long counter; } atomic_long_t;
 #define atomic_long_read(a)	__atomic_load_n(&(a)->counter, __ATOMIC_RELAXED)
 #define atomic_long_set(a, v)	__atomic_store_n(&(a)->counter, (v), __ATOMIC_RELAXED)
 #define atomic_long_add(v, a)	((void)__atomic_add_fetch(&(a)->counter, (v), __ATOMIC_RELAXED))
+#define atomic_long_sub(v, a)	atomic_long_add(-(long)(v), a)
 #define atomic_long_inc(a)	atomic_long_add(1, a)
 #define atomic_long_dec(a)	atomic_long_add(-1, a)
 
