@@ -3,24 +3,36 @@
  * io.c - zblk's data path: bios, ->rw_page (6.1), swap_slot_free_notify.
  *
  * A bio is cut at unit boundaries; each piece is one unit operation:
- *   - read:  load the unit (decompress, copy a raw unit, or fill), then copy
- *            the requested bytes out; a 4K unit read into a whole page is
- *            decompressed straight into the page;
+ *   - read:  lock the entry; a unit with no object (empty, same-filled) is
+ *            unlocked and its fill written into the bio; else the object is
+ *            decompressed (or a raw unit copied) straight into the bio's page
+ *            (a 4K unit read into a whole page) or into the stream's unit_buf
+ *            and the requested bytes copied out after the entry is unlocked;
  *   - write: a piece that covers the whole unit is compressed and stored
- *            without looking at the old content; a piece that covers part of
- *            a unit (16K units) is a read-modify-write under the entry lock,
- *            and the unit's blocks never written stay marked absent;
+ *            without looking at the old content, then installed under the
+ *            entry lock; a piece that covers part of a unit (16K units) is a
+ *            read-modify-write (zblk_write_partial()), and the unit's blocks
+ *            never written stay marked absent;
  *   - discard / write-zeroes: a whole unit is freed; part of a unit marks its
  *            4K blocks absent (they read as zeroes; the unit is freed once
  *            every block is absent).
- * A failed write leaves the unit as it was.
+ * A failed write fails its bio and leaves the unit as it was: the new object
+ * is allocated before the old one is freed.
  *
- * Lock order (outermost first): compression stream (per-CPU mutex) ->
- * table entry bit lock -> allocator spinlocks. Every piece of a read or a
- * write takes the stream first: it holds the unit-sized buffer that partial
- * and 16K units are gathered in, so no buffer is allocated per I/O.
+ * Locking (the order is in zblk.h): entry lock -> stream -> allocator. The
+ * per-CPU stream is taken only to compress or decompress, inside the entry
+ * lock or with no entry lock held, and a task that holds a stream never
+ * waits for an entry lock: a busy unit delays the I/O to that unit, not every
+ * I/O that maps to the waiter's stream. Empty and same-filled units take no
+ * stream at all (their fill is checked and written without a buffer).
  * swap_slot_free_notify runs in atomic context and only try-locks; what it
  * cannot lock, zblk_free_work() frees later and takes the entry lock alone.
+ *
+ * Every write into a bio's page on the read path is followed by
+ * flush_dcache_page() (memcpy_to_page() does it itself), as zram and brd do:
+ * on architectures with aliasing data caches the page may be mapped at
+ * another virtual address by whoever reads it. tests/host/30-dcache-flush.sh
+ * checks this file for it.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
@@ -43,12 +55,36 @@
 /**
  * struct zblk_obj - a unit's new content, ready to be put into an entry.
  * @handle: allocator handle or fill value
- * @flags:  entry flags (size, SAME or HUGE)
+ * @flags:  entry flags (size, SAME or HUGE, absent blocks)
  */
 struct zblk_obj {
 	unsigned long handle;
 	unsigned long flags;
 };
+
+/**
+ * struct zblk_fill - what a unit with no object reads as.
+ * @value:  the machine word every present block repeats (0 for an empty unit)
+ * @absent: blocks that read as zeroes whatever @value is
+ */
+struct zblk_fill {
+	unsigned long value;
+	unsigned long absent;
+};
+
+/* Is every machine word of @len bytes at @p equal to @v? */
+static bool zblk_words_equal(const unsigned long *p, unsigned int len,
+			     unsigned long v)
+{
+	unsigned int i, n = len / sizeof(*p);
+
+	if (p[0] != v || p[n - 1] != v)
+		return false;
+	for (i = 1; i < n - 1; i++)
+		if (p[i] != v)
+			return false;
+	return true;
+}
 
 /*
  * Is every machine word of the unit's present blocks equal? Absent blocks
@@ -57,8 +93,7 @@ struct zblk_obj {
 static bool zblk_same_filled(const void *src, unsigned int size,
 			     unsigned long absent, unsigned long *value)
 {
-	const unsigned int words = ZBLK_BLOCK_SIZE / sizeof(unsigned long);
-	unsigned int blk, i, nr_blocks = size / ZBLK_BLOCK_SIZE;
+	unsigned int blk, nr_blocks = size / ZBLK_BLOCK_SIZE;
 	const unsigned long *w;
 	bool first = true;
 	unsigned long v = 0;
@@ -71,14 +106,108 @@ static bool zblk_same_filled(const void *src, unsigned int size,
 			v = w[0];
 			first = false;
 		}
-		if (w[0] != v || w[words - 1] != v)
+		if (!zblk_words_equal(w, ZBLK_BLOCK_SIZE, v))
 			return false;
-		for (i = 1; i < words - 1; i++)
-			if (w[i] != v)
-				return false;
 	}
 	*value = v;
 	return true;
+}
+
+/**
+ * zblk_bio_same() - is a range of a bio one machine word repeated?
+ * @bio: the bio
+ * @iter: start of the range (a copy: not advanced)
+ * @len: bytes
+ * @any: any word will do (else the range must repeat *@value)
+ * @value: the word (in if !@any, out on success)
+ *
+ * A range whose segments are not word-aligned counts as not same-filled (it
+ * is then compressed: correct, only not stored as a fill value).
+ * Context: any (maps the pages with kmap_local_page()).
+ */
+static bool zblk_bio_same(struct bio *bio, struct bvec_iter iter,
+			  unsigned int len, bool any, unsigned long *value)
+{
+	unsigned long v = any ? 0 : *value;
+	bool same = true;
+
+	while (len && same) {
+		struct bio_vec bv = bio_iter_iovec(bio, iter);
+		unsigned int n = min(len, bv.bv_len);
+		const unsigned long *src;
+
+		if ((bv.bv_offset | n) & (sizeof(long) - 1))
+			return false;
+		src = kmap_local_page(bv.bv_page) + bv.bv_offset;
+		if (any) {
+			v = src[0];
+			any = false;
+		}
+		same = zblk_words_equal(src, n, v);
+		kunmap_local(src);
+		bio_advance_iter_single(bio, &iter, n);
+		len -= n;
+	}
+	if (same)
+		*value = v;
+	return same;
+}
+
+/*
+ * Write bytes [@pos, +@len) of a unit that reads as @f to @dst: zeroes in
+ * absent blocks, else @f->value laid out as memset_l() lays it out.
+ */
+static void zblk_fill_bytes(void *dst, unsigned int pos, unsigned int len,
+			    const struct zblk_fill *f)
+{
+	while (len) {
+		unsigned int n = min(len, ZBLK_BLOCK_SIZE -
+					  (pos & (ZBLK_BLOCK_SIZE - 1)));
+		unsigned long v = f->absent & BIT(pos >> ZBLK_BLOCK_SHIFT) ?
+				  0 : f->value;
+		unsigned int i;
+
+		if (!((pos | n | (unsigned long)dst) & (sizeof(long) - 1))) {
+			memset_l(dst, v, n / sizeof(long));
+		} else {
+			const u8 *b = (const u8 *)&v;
+
+			for (i = 0; i < n; i++)
+				((u8 *)dst)[i] = b[(pos + i) % sizeof(long)];
+		}
+		dst += n;
+		pos += n;
+		len -= n;
+	}
+}
+
+/* Context: entry locked, no object. What the unit reads as. */
+static void zblk_fill_of(struct zblk_entry *e, struct zblk_fill *f)
+{
+	f->value = zblk_entry_same(e) ? e->handle : 0;
+	f->absent = zblk_entry_discarded(e);
+}
+
+/*
+ * Write bytes [@pos, +@len) of a unit that reads as @f into @bio at @iter,
+ * advancing @iter.
+ */
+static void zblk_fill_bio(struct bio *bio, struct bvec_iter *iter,
+			  unsigned int pos, unsigned int len,
+			  const struct zblk_fill *f)
+{
+	while (len) {
+		struct bio_vec bv = bio_iter_iovec(bio, *iter);
+		unsigned int n = min(len, bv.bv_len);
+		void *dst = kmap_local_page(bv.bv_page);
+
+		zblk_fill_bytes(dst + bv.bv_offset, pos, n, f);
+		flush_dcache_page(bv.bv_page);
+		kunmap_local(dst);
+		bio_advance_iter_single(bio, iter, n);
+		pos += n;
+		len -= n;
+	}
 }
 
 /* Context: entry locked. Frees the unit's object; the entry becomes empty. */
@@ -113,6 +242,21 @@ static void zblk_install_locked(struct zblk *z, struct zblk_entry *e,
 		atomic64_inc(&z->stats.huge_units);
 		atomic64_inc(&z->stats.huge_units_since);
 	}
+}
+
+/* Free an object that was made but not installed. Context: any. */
+static void zblk_drop_obj(struct zblk *z, const struct zblk_obj *obj)
+{
+	if (!(obj->flags & ZBLK_SAME))
+		zba_free(z->pool, obj->handle);
+}
+
+/* A same-filled unit: a fill value, no object. */
+static void zblk_same_obj(unsigned long value, unsigned long absent,
+			  struct zblk_obj *obj)
+{
+	obj->handle = value;
+	obj->flags = ZBLK_SAME | absent << ZBLK_DISC_SHIFT;
 }
 
 /*
@@ -162,8 +306,7 @@ static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 	if (zblk_same_filled(src, z->unit_size, absent, &value)) {
 		if (page)
 			kunmap_local(src);
-		obj->handle = value;
-		obj->flags = ZBLK_SAME | disc;
+		zblk_same_obj(value, absent, obj);
 		return 0;
 	}
 	ret = zblk_compress(z->comp, strm, src, &clen);
@@ -196,98 +339,32 @@ static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 }
 
 /**
- * zblk_load_locked() - produce a whole unit's bytes.
+ * zblk_load_obj() - a locked unit's object, as the unit's bytes.
  * @z: the device
- * @strm: a stream the caller holds (used only when the entry holds an object)
- * @e: the entry, locked by the caller
+ * @strm: a stream the caller holds
+ * @e: the entry, locked by the caller; it holds an object
  * @dst: unit_size bytes, mapped
  *
- * Context: entry locked; does not sleep.
+ * Decompresses (or copies a raw unit) and zeroes the absent blocks.
+ * Context: entry locked, @strm held; does not sleep.
  * Return: 0 or -EIO (the object does not decompress).
  */
-static int zblk_load_locked(struct zblk *z, struct zblk_strm *strm,
-			    struct zblk_entry *e, void *dst)
+static int zblk_load_obj(struct zblk *z, struct zblk_strm *strm,
+			 struct zblk_entry *e, void *dst)
 {
 	unsigned long disc = zblk_entry_discarded(e);
-	unsigned int bit;
+	unsigned int size = zblk_entry_size(e), bit;
+	const void *src;
 	int ret = 0;
 
-	if (zblk_entry_same(e)) {
-		memset_l(dst, e->handle, z->unit_size / sizeof(unsigned long));
-	} else if (!e->handle) {
-		memset(dst, 0, z->unit_size);
-	} else {
-		unsigned int size = zblk_entry_size(e);
-		const void *src = zba_read_begin(z->pool, e->handle, size,
-						 strm->local_copy);
-
-		if (zblk_entry_huge(e))
-			memcpy(dst, src, z->unit_size);
-		else
-			ret = zblk_decompress(z->comp, strm, src, size, dst);
-		zba_read_end(z->pool, e->handle, src);
-	}
+	src = zba_read_begin(z->pool, e->handle, size, strm->local_copy);
+	if (zblk_entry_huge(e))
+		memcpy(dst, src, z->unit_size);
+	else
+		ret = zblk_decompress(z->comp, strm, src, size, dst);
+	zba_read_end(z->pool, e->handle, src);
 	for_each_set_bit(bit, &disc, ZBLK_DISC_BITS)
 		memset(dst + bit * ZBLK_BLOCK_SIZE, 0, ZBLK_BLOCK_SIZE);
-	return ret;
-}
-
-/**
- * zblk_load() - read a whole unit into a page or a buffer.
- * @z: the device
- * @strm: a stream the caller holds
- * @index: the unit
- * @page: destination page (4K units), or NULL
- * @buf: destination buffer (unit_size bytes) if @page is NULL
- *
- * Context: process context, may sleep.
- * Return: 0 or -EIO.
- */
-static int zblk_load(struct zblk *z, struct zblk_strm *strm, u32 index,
-		     struct page *page, void *buf)
-{
-	struct zblk_entry *e = &z->table[index];
-	void *dst;
-	int ret;
-
-	zblk_entry_lock(e);
-	dst = page ? kmap_local_page(page) : buf;
-	ret = zblk_load_locked(z, strm, e, dst);
-	if (page)
-		kunmap_local(dst);
-	zblk_entry_unlock(e);
-	if (ret)
-		pr_err_ratelimited("%s: unit %u does not decompress\n",
-				   z->disk->disk_name, index);
-	return ret;
-}
-
-/**
- * zblk_store() - replace a whole unit.
- * @z: the device
- * @strm: a stream the caller holds
- * @index: the unit
- * @page: source page (4K units), or NULL
- * @buf: source buffer (unit_size bytes) if @page is NULL
- *
- * Compresses and allocates before taking the entry lock, so readers of the
- * unit wait only for the swap of handles.
- * Context: process context, may sleep.
- * Return: 0, or a negative errno with the unit unchanged.
- */
-static int zblk_store(struct zblk *z, struct zblk_strm *strm, u32 index,
-		      struct page *page, const void *buf)
-{
-	struct zblk_entry *e = &z->table[index];
-	struct zblk_obj obj;
-	int ret;
-
-	ret = zblk_make_obj(z, strm, index, page, buf, 0, &obj);
-	if (!ret) {
-		zblk_entry_lock(e);
-		zblk_install_locked(z, e, &obj);
-		zblk_entry_unlock(e);
-	}
 	return ret;
 }
 
@@ -306,6 +383,7 @@ static void zblk_copy_from_bio(void *buf, struct bio *bio,
 	}
 }
 
+/* memcpy_to_page() flushes the page's data cache after the copy. */
 static void zblk_copy_to_bio(struct bio *bio, struct bvec_iter *iter,
 			     const void *buf, unsigned int len)
 {
@@ -326,6 +404,12 @@ static unsigned long zblk_block_mask(unsigned int off, unsigned int len)
 	return GENMASK((off + len) / ZBLK_BLOCK_SIZE - 1, off / ZBLK_BLOCK_SIZE);
 }
 
+/* Every 4K block of a unit, as a mask. */
+static unsigned long zblk_all_blocks(struct zblk *z)
+{
+	return BIT(z->unit_size >> ZBLK_BLOCK_SHIFT) - 1;
+}
+
 /*
  * Blocks of a locked unit that hold no data once [@off, +@len) is written:
  * those discarded before, or never written (every block of an empty unit).
@@ -339,52 +423,8 @@ static unsigned long zblk_absent_after_write(struct zblk *z,
 	unsigned long absent = zblk_entry_discarded(e);
 
 	if (!zblk_entry_stored(e))
-		absent = BIT(z->unit_size >> ZBLK_BLOCK_SHIFT) - 1;
+		absent = zblk_all_blocks(z);
 	return absent & ~zblk_block_mask(off, len);
-}
-
-/**
- * zblk_store_partial() - write part of a unit (read-modify-write).
- * @z: the device
- * @strm: a stream the caller holds
- * @index: the unit
- * @bio: the bio
- * @iter: position in @bio; advanced by @len
- * @off: offset of the written range in the unit
- * @len: length of the written range
- * @buf: a unit-sized buffer (the stream's unit_buf)
- *
- * The entry stays locked from the read of the old content to the install
- * of the new object, so concurrent partial writes to one unit cannot lose
- * each other's data. An empty or same-filled unit needs no decompression.
- * Context: process context, may sleep (allocates under the entry lock).
- * Return: 0, or a negative errno with the unit unchanged.
- */
-static int zblk_store_partial(struct zblk *z, struct zblk_strm *strm,
-			      u32 index, struct bio *bio,
-			      struct bvec_iter *iter, unsigned int off,
-			      unsigned int len, void *buf)
-{
-	struct zblk_entry *e = &z->table[index];
-	struct zblk_obj obj;
-	int ret;
-
-	zblk_entry_lock(e);
-	ret = zblk_load_locked(z, strm, e, buf);
-	if (ret) {
-		pr_err_ratelimited("%s: unit %u does not decompress\n",
-				   z->disk->disk_name, index);
-		goto out;
-	}
-	zblk_copy_from_bio(buf + off, bio, iter, len);
-	ret = zblk_make_obj(z, strm, index, NULL, buf,
-			    zblk_absent_after_write(z, e, off, len), &obj);
-	if (!ret)
-		zblk_install_locked(z, e, &obj);
-	atomic64_inc(&z->stats.partial_writes);
-out:
-	zblk_entry_unlock(e);
-	return ret;
 }
 
 /* A 4K unit covered by one whole, page-aligned segment: no bounce buffer. */
@@ -400,6 +440,219 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
 	if (bv.bv_offset || bv.bv_len != PAGE_SIZE)
 		return NULL;
 	return bv.bv_page;
+}
+
+/**
+ * zblk_read_piece() - read [@off, +@len) of unit @index into @bio.
+ * @z: the device
+ * @bio: the bio
+ * @iter: position in @bio; advanced by @len on success
+ * @index: the unit
+ * @off: offset of the piece in the unit
+ * @len: length of the piece
+ *
+ * A unit with no object is unlocked before its fill is written to the bio,
+ * and takes no stream. Else the stream is taken under the entry lock, the
+ * unit decompressed into the bio's page (a whole 4K unit in one page-aligned
+ * segment) or into the stream's unit_buf, the entry unlocked, and the bytes
+ * asked for copied out.
+ * Context: process context, may sleep.
+ * Return: 0 or -EIO (the object does not decompress).
+ */
+static int zblk_read_piece(struct zblk *z, struct bio *bio,
+			   struct bvec_iter *iter, u32 index,
+			   unsigned int off, unsigned int len)
+{
+	struct page *page = zblk_whole_page(z, bio, iter, off, len);
+	struct zblk_entry *e = &z->table[index];
+	struct zblk_strm *strm;
+	struct zblk_fill f;
+	void *dst;
+	int ret;
+
+	zblk_entry_lock(e);
+	if (!zblk_entry_allocated(e)) {
+		zblk_fill_of(e, &f);
+		zblk_entry_unlock(e);
+		zblk_fill_bio(bio, iter, off, len, &f);
+		return 0;
+	}
+	strm = zblk_strm_get(z->comp);
+	if (page) {
+		dst = kmap_local_page(page);
+		ret = zblk_load_obj(z, strm, e, dst);
+		flush_dcache_page(page);
+		kunmap_local(dst);
+	} else {
+		ret = zblk_load_obj(z, strm, e, strm->unit_buf);
+	}
+	zblk_entry_unlock(e);
+	if (!ret && page)
+		bio_advance_iter_single(bio, iter, len);
+	else if (!ret)
+		zblk_copy_to_bio(bio, iter, strm->unit_buf + off, len);
+	zblk_strm_put(z->comp, strm);
+	if (ret)
+		pr_err_ratelimited("%s: unit %u does not decompress\n",
+				   z->disk->disk_name, index);
+	return ret;
+}
+
+/**
+ * zblk_write_whole() - replace a whole unit.
+ * @z: the device
+ * @bio: the bio
+ * @iter: position in @bio; advanced by unit_size on success
+ * @index: the unit
+ * @page: the unit's page (a 4K unit in one page-aligned segment), or NULL
+ *
+ * A same-filled unit is checked in the bio and takes no stream. Else the
+ * unit is compressed (gathered first into the stream's unit_buf unless it is
+ * @page) and stored in a new object, the stream given back, and only then the
+ * entry locked to swap the objects, so readers of the unit wait only for that.
+ * Context: process context, may sleep.
+ * Return: 0, or a negative errno with the unit unchanged.
+ */
+static int zblk_write_whole(struct zblk *z, struct bio *bio,
+			    struct bvec_iter *iter, u32 index,
+			    struct page *page)
+{
+	struct zblk_entry *e = &z->table[index];
+	struct zblk_strm *strm;
+	struct zblk_obj obj;
+	struct bvec_iter it;
+	unsigned long value;
+	int ret = 0;
+
+	if (zblk_bio_same(bio, *iter, z->unit_size, true, &value)) {
+		zblk_same_obj(value, 0, &obj);
+	} else {
+		strm = zblk_strm_get(z->comp);
+		if (!page) {
+			it = *iter;
+			zblk_copy_from_bio(strm->unit_buf, bio, &it,
+					   z->unit_size);
+		}
+		ret = zblk_make_obj(z, strm, index, page, strm->unit_buf, 0,
+				    &obj);
+		zblk_strm_put(z->comp, strm);
+		if (ret)
+			return ret;
+	}
+	zblk_entry_lock(e);
+	zblk_install_locked(z, e, &obj);
+	zblk_entry_unlock(e);
+	bio_advance_iter(bio, iter, z->unit_size);
+	return 0;
+}
+
+/**
+ * zblk_write_partial() - write part of a unit (read-modify-write).
+ * @z: the device
+ * @bio: the bio
+ * @iter: position in @bio; advanced by @len on success
+ * @index: the unit
+ * @off: offset of the written range in the unit
+ * @len: length of the written range
+ *
+ * A unit found unlocked is locked only to load it (the stream taken inside,
+ * to decompress into its unit_buf) and again to install the new object; the
+ * new content is compressed and allocated with no entry lock held. If the
+ * unit changed meanwhile (its generation moved: another write, a discard, a
+ * swap free), the new object is dropped and the write done again as for a
+ * busy unit: one that was locked when we came is waited for (holding no
+ * stream) and kept locked from load to install, so writers of one unit make
+ * progress one after the other and never lose each other's data. A unit
+ * with no object is not decompressed, and takes no stream if it stays
+ * same-filled.
+ * Context: process context, may sleep.
+ * Return: 0, or a negative errno with the unit unchanged.
+ */
+static int zblk_write_partial(struct zblk *z, struct bio *bio,
+			      struct bvec_iter *iter, u32 index,
+			      unsigned int off, unsigned int len)
+{
+	struct zblk_entry *e = &z->table[index];
+	unsigned long written = zblk_block_mask(off, len), absent, gen, value;
+	struct zblk_strm *strm;
+	struct zblk_obj obj;
+	struct zblk_fill f;
+	struct bvec_iter it;
+	bool hold = false;	/* the entry stays locked from load to install */
+	bool counted = false;
+	int ret;
+
+	if (!zblk_entry_trylock(e)) {
+		zblk_entry_lock(e);
+		hold = true;
+	}
+	for (;;) {
+		/* Entry locked. */
+		absent = zblk_absent_after_write(z, e, off, len);
+		gen = zblk_entry_gen(e);
+		if (!zblk_entry_allocated(e)) {
+			zblk_fill_of(e, &f);
+			if (!hold)
+				zblk_entry_unlock(e);
+			/* The other present blocks all repeat f.value. */
+			value = f.value;
+			if (zblk_bio_same(bio, *iter, len,
+					  (absent | written) == zblk_all_blocks(z),
+					  &value)) {
+				zblk_same_obj(value, absent, &obj);
+				ret = 0;
+			} else {
+				strm = zblk_strm_get(z->comp);
+				zblk_fill_bytes(strm->unit_buf, 0, z->unit_size,
+						&f);
+				it = *iter;
+				zblk_copy_from_bio(strm->unit_buf + off, bio,
+						   &it, len);
+				ret = zblk_make_obj(z, strm, index, NULL,
+						    strm->unit_buf, absent, &obj);
+				zblk_strm_put(z->comp, strm);
+			}
+		} else {
+			strm = zblk_strm_get(z->comp);
+			ret = zblk_load_obj(z, strm, e, strm->unit_buf);
+			if (!hold)
+				zblk_entry_unlock(e);
+			if (ret) {
+				zblk_strm_put(z->comp, strm);
+				pr_err_ratelimited("%s: unit %u does not decompress\n",
+						   z->disk->disk_name, index);
+				goto out;
+			}
+			it = *iter;
+			zblk_copy_from_bio(strm->unit_buf + off, bio, &it, len);
+			ret = zblk_make_obj(z, strm, index, NULL,
+					    strm->unit_buf, absent, &obj);
+			zblk_strm_put(z->comp, strm);
+		}
+		if (!counted) {
+			atomic64_inc(&z->stats.partial_writes);
+			counted = true;
+		}
+		if (ret)
+			goto out;
+		if (hold)
+			break;
+		/* No stream held here. */
+		zblk_entry_lock(e);
+		if (zblk_entry_gen(e) == gen)
+			break;
+		/* The unit changed while we compressed: again, holding it. */
+		zblk_drop_obj(z, &obj);
+		hold = true;
+	}
+	zblk_install_locked(z, e, &obj);
+	zblk_entry_unlock(e);
+	bio_advance_iter(bio, iter, len);
+	return 0;
+out:
+	if (hold)
+		zblk_entry_unlock(e);
+	return ret;
 }
 
 /*
@@ -428,42 +681,21 @@ static void zblk_pending_clear(struct zblk *z, u64 pos, unsigned int len)
  * @len: length of the piece
  * @write: write the piece (else read it)
  *
- * A whole 4K unit in one page-aligned segment goes straight between the
- * bio's page and the unit; anything else is gathered in the stream's
- * unit_buf.
  * Context: process context, may sleep.
  * Return: 0, or a negative errno (a failed write leaves the unit unchanged).
  */
 static int zblk_piece(struct zblk *z, struct bio *bio, struct bvec_iter *iter,
 		      u32 index, unsigned int off, unsigned int len, bool write)
 {
-	struct page *page = zblk_whole_page(z, bio, iter, off, len);
-	struct zblk_strm *strm;
-	void *buf;
-	int ret;
-
+	if (!write)
+		return zblk_read_piece(z, bio, iter, index, off, len);
 	/* A write supersedes a swap free of these blocks not done yet. */
-	if (write)
-		zblk_pending_clear(z, ((u64)index << z->unit_shift) + off, len);
-	strm = zblk_strm_get(z->comp);
-	buf = strm->unit_buf;
-	if (page) {
-		ret = write ? zblk_store(z, strm, index, page, NULL) :
-			      zblk_load(z, strm, index, page, NULL);
-		bio_advance_iter_single(bio, iter, len);
-	} else if (!write) {
-		ret = zblk_load(z, strm, index, NULL, buf);
-		if (!ret)
-			zblk_copy_to_bio(bio, iter, buf + off, len);
-	} else if (len == z->unit_size) {
-		zblk_copy_from_bio(buf, bio, iter, len);
-		ret = zblk_store(z, strm, index, NULL, buf);
-	} else {
-		ret = zblk_store_partial(z, strm, index, bio, iter, off, len,
-					 buf);
-	}
-	zblk_strm_put(z->comp, strm);
-	return ret;
+	zblk_pending_clear(z, ((u64)index << z->unit_shift) + off, len);
+	if (len == z->unit_size)
+		return zblk_write_whole(z, bio, iter, index,
+					zblk_whole_page(z, bio, iter, off,
+							len));
+	return zblk_write_partial(z, bio, iter, index, off, len);
 }
 
 /* Is [@sector, +@size) inside the device and 4K aligned? */

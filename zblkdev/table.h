@@ -12,21 +12,27 @@
  *           bit  24      LOCK: the entry's lock
  *           bit  25      SAME: handle holds a fill value
  *           bit  26      HUGE: the object is the unit stored raw
+ *           bits 32..63  GEN: changes with every change of the unit's
+ *                        content (install, free, blocks marked absent), not
+ *                        when compaction moves its object; a writer that
+ *                        unlocked the entry while it compressed compares it
+ *                        to know whether the unit changed meanwhile
  *
- * The lock is a sleepable bit lock (wait_on_bit_lock()), because a partial
- * write to a 16K unit is a read-modify-write that allocates with GFP_NOIO
- * while holding it. Contexts that must not sleep (swap_slot_free_notify,
- * compaction, which can run from reclaim inside our own write path) only
- * try-lock. Every field other than the lock bit is read and written only
- * with the lock held; writers keep the lock bit set in what they store, so
- * a concurrent test_and_set_bit_lock() by a waiter cannot lose an update.
+ * The lock is a sleepable bit lock (wait_on_bit_lock()): it is held while the
+ * stream is taken (a mutex) to decompress, and a partial write to a 16K unit
+ * that found the unit busy keeps it from load to install, allocating with
+ * GFP_NOIO meanwhile (zblkdev/io.c). Contexts that must not sleep
+ * (swap_slot_free_notify, compaction, which can run from reclaim inside our
+ * own write path) only try-lock. Every field other than the lock bit is read
+ * and written only with the lock held; writers keep the lock bit set in what
+ * they store, so a concurrent test_and_set_bit_lock() by a waiter cannot lose
+ * an update.
  *
  * Lockdep sees the bit lock through a lockdep map in each entry (only with
  * CONFIG_DEBUG_LOCK_ALLOC; all entries share one class), acquired as a mutex
  * would be: blocking locks and successful try-locks are both recorded, so the
- * order below is checked on every path.
- *
- * Lock order: see zblk.h (stream -> entry lock -> allocator locks).
+ * order (zblk.h: entry lock -> stream -> allocator locks) is checked on every
+ * path.
  */
 #ifndef ZBLK_TABLE_H
 #define ZBLK_TABLE_H
@@ -46,6 +52,12 @@
 #define ZBLK_SAME		BIT(25)
 #define ZBLK_HUGE		BIT(26)
 #define ZBLK_LOCKED		BIT(ZBLK_LOCK_BIT)
+#define ZBLK_GEN_SHIFT		32
+#define ZBLK_GEN_ONE		(1UL << ZBLK_GEN_SHIFT)
+#define ZBLK_GEN_MASK		(~0UL << ZBLK_GEN_SHIFT)
+
+/* The generation needs the upper half of a 64-bit flags word. */
+static_assert(BITS_PER_LONG == 64);
 
 /* Units are at most ZBLK_DISC_BITS blocks of 4K. */
 static_assert(ZBLK_UNIT_SIZE_MAX / ZBLK_BLOCK_SIZE <= ZBLK_DISC_BITS);
@@ -120,12 +132,29 @@ static inline void zblk_entry_unlock(struct zblk_entry *e)
 	clear_and_wake_up_bit(ZBLK_LOCK_BIT, &e->flags);
 }
 
-/* Replace everything but the lock bit (which the caller holds). */
+/* The next generation, for a change of the locked unit's content. */
+static inline unsigned long zblk_entry_next_gen(const struct zblk_entry *e)
+{
+	return (READ_ONCE(e->flags) & ZBLK_GEN_MASK) + ZBLK_GEN_ONE;
+}
+
+/*
+ * Replace everything but the lock bit (which the caller holds); the
+ * generation moves on.
+ */
 static inline void zblk_entry_set(struct zblk_entry *e, unsigned long handle,
 				  unsigned long flags)
 {
+	unsigned long gen = zblk_entry_next_gen(e);
+
 	e->handle = handle;
-	WRITE_ONCE(e->flags, flags | ZBLK_LOCKED);
+	WRITE_ONCE(e->flags, (flags & ~ZBLK_GEN_MASK) | gen | ZBLK_LOCKED);
+}
+
+/* The unit's generation (see GEN above). Context: entry locked. */
+static inline unsigned long zblk_entry_gen(const struct zblk_entry *e)
+{
+	return READ_ONCE(e->flags) >> ZBLK_GEN_SHIFT;
 }
 
 static inline bool zblk_entry_same(const struct zblk_entry *e)
@@ -163,9 +192,12 @@ static inline unsigned long zblk_entry_discarded(const struct zblk_entry *e)
 static inline void zblk_entry_set_discarded(struct zblk_entry *e,
 					    unsigned long mask)
 {
-	unsigned long flags = READ_ONCE(e->flags) & ~ZBLK_DISC_MASK;
+	unsigned long gen = zblk_entry_next_gen(e);
+	unsigned long flags = READ_ONCE(e->flags) &
+			      ~(ZBLK_DISC_MASK | ZBLK_GEN_MASK);
 
-	WRITE_ONCE(e->flags, flags | ((mask << ZBLK_DISC_SHIFT) & ZBLK_DISC_MASK));
+	WRITE_ONCE(e->flags, flags | gen |
+		   ((mask << ZBLK_DISC_SHIFT) & ZBLK_DISC_MASK));
 }
 
 /* zblkdev/io.c */

@@ -10,9 +10,11 @@
  *   -> disk->open_mutex (resetting, removing) ... released before the next
  *      one is taken
  *   zblk->init_lock (rw_semaphore: device configuration)
- *   -> compression stream (per-CPU mutex, zblk_strm_get())
  *   -> table entry bit lock (sleepable; try-locked in atomic context and by
  *      compaction)
+ *   -> compression stream (per-CPU mutex, zblk_strm_get()); taken only to
+ *      (de)compress, with or without an entry lock; a task holding a stream
+ *      never waits for an entry lock (zblkdev/io.c)
  *   -> the allocator's internal spinlocks
  */
 #ifndef ZBLK_H
