@@ -203,6 +203,9 @@ static struct opts {
 	uint64_t ws;			/* swap working set bytes */
 	int verify;
 	int mlock_corpus;
+	const char *ackmap;		/* per-block write outcome file */
+	uint64_t old_seed;		/* verify: seed of blocks whose write failed */
+	int make_it_fail;		/* fault injection on this tool's I/O */
 } o = {
 	.rw = RW_RANDREAD, .rwmix = 70, .bs = 4096, .jobs = 1, .unit = 4096,
 	.stride = 1, .loops = 1, .fraction = -1, .dseed = 1, .reps = 1,
@@ -310,24 +313,35 @@ static void corpus_load(void)
 		die("mlock corpus (%" PRIu64 " pages): %s", corpus_pages, strerror(errno));
 }
 
+static const unsigned char *corpus_page_seed(uint64_t page, uint64_t seed)
+{
+	return corpus + ((page + seed) % corpus_pages) * PG;
+}
+
 static const unsigned char *corpus_page(uint64_t page)
 {
-	return corpus + ((page + o.seed) % corpus_pages) * PG;
+	return corpus_page_seed(page, o.seed);
 }
 
 /*
  * Expected content of @len bytes at byte offset @off: a pointer into the
  * corpus when the pages are contiguous there, else assembled in @bounce.
  */
-static const unsigned char *expected(uint64_t off, size_t len, unsigned char *bounce)
+static const unsigned char *expected_seed(uint64_t off, size_t len,
+					  unsigned char *bounce, uint64_t seed)
 {
 	uint64_t first = off / PG, n = len / PG, i;
 
-	if ((first + o.seed) % corpus_pages + n <= corpus_pages)
-		return corpus_page(first);
+	if ((first + seed) % corpus_pages + n <= corpus_pages)
+		return corpus_page_seed(first, seed);
 	for (i = 0; i < n; i++)
-		memcpy(bounce + i * PG, corpus_page(first + i), PG);
+		memcpy(bounce + i * PG, corpus_page_seed(first + i, seed), PG);
 	return bounce;
+}
+
+static const unsigned char *expected(uint64_t off, size_t len, unsigned char *bounce)
+{
+	return expected_seed(off, len, bounce, o.seed);
 }
 
 /* ---- target ------------------------------------------------------------ */
@@ -405,18 +419,44 @@ struct job {
 	uint64_t rng;
 	unsigned char *buf, *bounce;
 	const unsigned char *dmap;	/* discarded units (verify) */
+	unsigned char *amap;		/* --ackmap: one byte per block */
 	struct hist hr, hw;
-	uint64_t errors, mismatches, zero_units;
+	uint64_t errors, mismatches, zero_units, old_blocks;
 	uint64_t t_start, t_end;
 	int first_errno;
 };
+
+/* --ackmap bytes: what became of the write of each block */
+#define ACK_NONE	'.'	/* not written */
+#define ACK_OK		'1'	/* written and acknowledged */
+#define ACK_FAILED	'0'	/* the write failed */
 
 static uint64_t dev_size;
 static unsigned int sync_seq;	/* sequence number of the last sync point */
 static pthread_barrier_t start_barrier;
 
+/*
+ * --make-it-fail: let the kernel's fault injection (failslab, fail_page_alloc
+ * with task-filter=Y) fail allocations made for this thread while @on.
+ */
+static void make_it_fail(int on)
+{
+	int fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
+
+	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+		die("--make-it-fail: /proc/thread-self/make-it-fail: %s "
+		    "(needs CONFIG_FAULT_INJECTION)", strerror(errno));
+	close(fd);
+}
+
 static void io_error(struct job *j, uint64_t off, ssize_t r)
 {
+	if (j->amap && o.rw == RW_WRITE) {
+		/* failures are what --ackmap fills expect: count, note the first */
+		if (!j->errors++)
+			j->first_errno = r < 0 ? errno : EIO;
+		return;
+	}
 	if (!j->errors++) {
 		j->first_errno = r < 0 ? errno : EIO;
 		fprintf(stderr, "zblk-load: job %d: I/O at %" PRIu64 ": %s\n", j->id,
@@ -450,9 +490,17 @@ static void check_read(struct job *j, uint64_t off)
 			return;
 		}
 	}
-	want = expected(off, o.bs, j->bounce);
+	if (j->amap && j->amap[off / o.bs] == ACK_FAILED) {
+		/* the write of this block failed: the old content must be there */
+		want = expected_seed(off, o.bs, j->bounce, o.old_seed);
+		j->old_blocks++;
+	} else {
+		want = expected(off, o.bs, j->bounce);
+	}
 	if (memcmp(j->buf, want, o.bs) && !j->mismatches++)
-		fprintf(stderr, "zblk-load: data mismatch at byte %" PRIu64 "\n", off);
+		fprintf(stderr, "zblk-load: data mismatch at byte %" PRIu64 "%s\n", off,
+			j->amap && j->amap[off / o.bs] == ACK_FAILED ?
+			" (a block whose write failed: the old content expected)" : "");
 }
 
 static void do_io(struct job *j, uint64_t off, int write)
@@ -473,6 +521,8 @@ static void do_io(struct job *j, uint64_t off, int write)
 		t1 = now_ns();
 		hist_add(&j->hr, t1 - t0);
 	}
+	if (write && j->amap)
+		j->amap[off / o.bs] = r == (ssize_t)o.bs ? ACK_OK : ACK_FAILED;
 	if (r != (ssize_t)o.bs) {
 		io_error(j, off, r);
 		return;
@@ -494,6 +544,8 @@ static void *job_main(void *arg)
 	if (!limit)
 		limit = 1;
 	pthread_barrier_wait(&start_barrier);
+	if (o.make_it_fail)
+		make_it_fail(1);
 	j->t_start = now_ns();
 	if (o.runtime > 0)
 		end = j->t_start + (uint64_t)(o.runtime * 1e9);
@@ -516,10 +568,12 @@ static void *job_main(void *arg)
 			write = 0;
 		}
 		do_io(j, off, write);
-		if (j->errors > 1000)
+		if (j->errors > 1000 && !j->amap)
 			break;
 	}
 	j->t_end = now_ns();
+	if (o.make_it_fail)
+		make_it_fail(0);
 	return NULL;
 }
 
@@ -541,14 +595,58 @@ static const char *dev_mm_stat(const char *dev, char *buf, size_t len)
 	return access(buf, R_OK) ? NULL : buf;
 }
 
+/*
+ * --ackmap: for a write run, a map of @n blocks none of which is written yet;
+ * for a verify run, the map a write run saved (it must have @n blocks).
+ */
+static unsigned char *ackmap_get(int write, uint64_t n)
+{
+	unsigned char *map = malloc(n + 1);
+	size_t got;
+	FILE *f;
+
+	if (!map)
+		die("out of memory");
+	if (write) {
+		memset(map, ACK_NONE, n);
+		return map;
+	}
+	f = fopen(o.ackmap, "r");
+	if (!f)
+		die("--ackmap %s: %s", o.ackmap, strerror(errno));
+	got = fread(map, 1, n + 1, f);
+	fclose(f);
+	if (got != n)
+		die("--ackmap %s: %zu blocks, the target has %" PRIu64 " of --bs %u",
+		    o.ackmap, got, n, o.bs);
+	return map;
+}
+
+static void ackmap_put(const unsigned char *map, uint64_t n)
+{
+	FILE *f = fopen(o.ackmap, "w");
+
+	if (!f || fwrite(map, 1, n, f) != n || fclose(f))
+		die("--ackmap %s: %s", o.ackmap, strerror(errno));
+}
+
+static uint64_t ackmap_count(const unsigned char *map, uint64_t n, unsigned char c)
+{
+	uint64_t i, k = 0;
+
+	for (i = 0; i < n; i++)
+		k += map[i] == c;
+	return k;
+}
+
 /* One run on o.dev; prints one JSON line. Return: 0, or 1 on errors. */
 static int run_io_one(int verify_mode, unsigned int rep)
 {
 	static struct job jobs[MAX_JOBS];
 	struct hist *all = calloc(3, sizeof(struct hist));
-	uint64_t t0 = UINT64_MAX, t1 = 0, errors = 0, mism = 0, zeros = 0;
+	uint64_t t0 = UINT64_MAX, t1 = 0, errors = 0, mism = 0, zeros = 0, old = 0;
 	int write = o.rw == RW_WRITE || o.rw == RW_RANDWRITE || o.rw == RW_RANDRW;
-	unsigned char *dmap = NULL;
+	unsigned char *dmap = NULL, *amap = NULL;
 	char mmbuf[300];
 	int is_blk, fd, e;
 	unsigned int i;
@@ -558,6 +656,8 @@ static int run_io_one(int verify_mode, unsigned int rep)
 		die("out of memory");
 	memset(jobs, 0, sizeof(jobs));
 	fd = target_open(write ? O_RDWR : O_RDONLY, &dev_size, &is_blk);
+	if (o.ackmap)
+		amap = ackmap_get(write, dev_size / o.bs);
 	if (verify_mode && o.fraction > 0) {
 		uint64_t nunits = dev_size / o.unit, nd, u;
 		uint32_t *idx;
@@ -586,6 +686,7 @@ static int run_io_one(int verify_mode, unsigned int rep)
 		/* offsets from a fixed seed: every device sees the same sequence */
 		j->rng = rnd_seed(o.seed * 131 + i, o.oseed * 1000003ULL + rep);
 		j->dmap = dmap;
+		j->amap = amap;
 		if (posix_memalign((void **)&j->buf, PG, o.bs) ||
 		    posix_memalign((void **)&j->bounce, PG, o.bs))
 			die("out of memory");
@@ -603,6 +704,7 @@ static int run_io_one(int verify_mode, unsigned int rep)
 		errors += jobs[i].errors;
 		mism += jobs[i].mismatches;
 		zeros += jobs[i].zero_units;
+		old += jobs[i].old_blocks;
 		if (jobs[i].t_start < t0)
 			t0 = jobs[i].t_start;
 		if (jobs[i].t_end > t1)
@@ -631,6 +733,17 @@ static int run_io_one(int verify_mode, unsigned int rep)
 	printf(",\"errors\":%" PRIu64 ",\"verified\":%s,\"mismatches\":%" PRIu64
 	       ",\"zero_blocks\":%" PRIu64, errors, o.verify ? "true" : "false",
 	       mism, zeros);
+	if (amap && write) {
+		uint64_t n = dev_size / o.bs;
+
+		printf(",\"acked\":%" PRIu64 ",\"write_failed\":%" PRIu64,
+		       ackmap_count(amap, n, ACK_OK), ackmap_count(amap, n, ACK_FAILED));
+		ackmap_put(amap, n);
+		errors = 0;	/* expected: the map says which */
+	} else if (amap) {
+		printf(",\"old_blocks\":%" PRIu64, old);
+	}
+	free(amap);
 	json_file("mm_stat", is_blk ? dev_mm_stat(o.dev, mmbuf, sizeof(mmbuf)) : NULL);
 	printf("}\n");
 	fflush(stdout);
@@ -713,6 +826,9 @@ static int run_io(int verify_mode)
 		die("--dev PATH is required");
 	if (!o.reps)
 		die("--reps must be at least 1");
+	if (o.ackmap && (o.ndevs != 1 || o.reps != 1 ||
+			 (!verify_mode && strcmp(o.mode, "fill"))))
+		die("--ackmap needs fill or verify and exactly one --dev");
 	corpus_load();
 	if (syncing()) {
 		/* a mark the bench samples the VM's CPU time at, idle */
@@ -917,6 +1033,9 @@ static int run_swap(void)
 	if (mlock(order, n * sizeof(*order)))
 		fprintf(stderr, "zblk-load: warning: mlock order: %s\n", strerror(errno));
 	ws = map_anon_thp(n * PG, o.thp);
+	/* from here on only page faults, reclaim and swap I/O allocate */
+	if (o.make_it_fail)
+		make_it_fail(1);
 	swap_mark("start");
 	swap_pass(&fill, ws, n, NULL, 1);
 	swap_mark("fill");
@@ -925,6 +1044,8 @@ static int run_swap(void)
 	swap_mark("seqread");
 	swap_pass(&rnd_pass, ws, n, order, 0);
 	swap_mark("randread");
+	if (o.make_it_fail)
+		make_it_fail(0);
 	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64
 	       ",\"thp\":%s", n * PG, corpus_pages, o.thp ? "true" : "false");
 	json_str("mm_stat_fill", mm_fill);
@@ -1033,6 +1154,16 @@ static void usage(FILE *f)
 "  --thp             swap: do not opt the working set out of THP/mTHP\n"
 "  --ws N            swap working set in bytes\n"
 "  --mm-stat PATH    swap mode: include this file (e.g. mm_stat) in the output\n"
+"  --ackmap FILE     fill: keep going when writes fail and save one byte per\n"
+"                    block to FILE: '1' acknowledged, '0' failed, '.' not\n"
+"                    written; verify: a block whose write failed must hold the\n"
+"                    content of --old-seed (same --bs and --dev)\n"
+"  --old-seed N      verify --ackmap: the seed the target was filled with\n"
+"                    before the run the map records (default 0)\n"
+"  --make-it-fail    set /proc/thread-self/make-it-fail while doing I/O (io,\n"
+"                    fill, verify) or while the working set exists (swap):\n"
+"                    the kernel's fault injection with task-filter=Y then\n"
+"                    fails this tool's allocations (CONFIG_FAULT_INJECTION)\n"
 "  -h, --help        this text\n"
 "Sizes take K, M, G suffixes (powers of 1024). For a block device /dev/NAME\n"
 "with /sys/block/NAME/mm_stat, io/fill/verify output includes it.\n", f);
@@ -1079,6 +1210,8 @@ int main(int argc, char **argv)
 		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
 		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' },
 		{ "ack", 1, 0, 'A' }, { "oseed", 1, 0, 'O' }, { "thp", 0, 0, 'T' },
+		{ "ackmap", 1, 0, 'a' }, { "old-seed", 1, 0, 'o' },
+		{ "make-it-fail", 0, 0, 'F' },
 		{ "help", 0, 0, 'h' }, { 0 }
 	};
 	int c, i, found;
@@ -1131,6 +1264,9 @@ int main(int argc, char **argv)
 		case 'T': o.thp = 1; break;
 		case 'w': o.ws = parse_size(optarg); break;
 		case 'm': o.mm_stat = optarg; break;
+		case 'a': o.ackmap = optarg; break;
+		case 'o': o.old_seed = parse_num(optarg); break;
+		case 'F': o.make_it_fail = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
