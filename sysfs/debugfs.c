@@ -114,29 +114,30 @@ void zblk_debugfs_exit(void)
 }
 
 /**
- * zblk_debugfs_add() - create zblkN/classes and zblkN/streams for a new device.
- * @z: the device
+ * zblk_debugfs_add() - create NAME/classes and NAME/streams for a new device.
+ * @z: the device (the files' data; they read it through zblkdev's functions)
+ * @name: the disk's name
  *
  * Context: process context.
+ * Return: the directory, for zblk_debugfs_remove() (an error pointer when
+ * debugfs is absent, which zblk_debugfs_remove() accepts).
  */
-void zblk_debugfs_add(struct zblk *z)
+struct dentry *zblk_debugfs_add(struct zblk *z, const char *name)
 {
-	z->debugfs_dir = debugfs_create_dir(z->disk->disk_name,
-					    zblk_debugfs_root);
-	debugfs_create_file("classes", 0444, z->debugfs_dir, z,
-			    &zblk_classes_fops);
-	debugfs_create_file("streams", 0444, z->debugfs_dir, z,
-			    &zblk_streams_fops);
+	struct dentry *dir = debugfs_create_dir(name, zblk_debugfs_root);
+
+	debugfs_create_file("classes", 0444, dir, z, &zblk_classes_fops);
+	debugfs_create_file("streams", 0444, dir, z, &zblk_streams_fops);
+	return dir;
 }
 
 /**
- * zblk_debugfs_remove() - remove the device's directory; waits for readers.
- * @z: the device
+ * zblk_debugfs_remove() - remove a device's directory; waits for readers.
+ * @dir: what zblk_debugfs_add() returned
  *
  * Context: process context.
  */
-void zblk_debugfs_remove(struct zblk *z)
+void zblk_debugfs_remove(struct dentry *dir)
 {
-	debugfs_remove_recursive(z->debugfs_dir);
-	z->debugfs_dir = NULL;
+	debugfs_remove_recursive(dir);
 }

@@ -115,13 +115,10 @@ static int zblk_parse_uint(const char *buf, size_t len, unsigned int *out)
 static ssize_t disksize_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-	u64 size;
+	struct zblk_config cfg;
 
-	down_read(&z->init_lock);
-	size = z->disksize;
-	up_read(&z->init_lock);
-	return sysfs_emit(buf, "%llu\n", size);
+	zblk_get_config(dev_to_zblk(dev), &cfg);
+	return sysfs_emit(buf, "%llu\n", cfg.disksize);
 }
 
 static ssize_t disksize_store(struct device *dev, struct device_attribute *attr,
@@ -140,13 +137,10 @@ static DEVICE_ATTR_RW(disksize);
 static ssize_t initstate_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-	bool init;
+	struct zblk_config cfg;
 
-	down_read(&z->init_lock);
-	init = zblk_init_done(z);
-	up_read(&z->init_lock);
-	return sysfs_emit(buf, "%u\n", init);
+	zblk_get_config(dev_to_zblk(dev), &cfg);
+	return sysfs_emit(buf, "%u\n", cfg.initialised);
 }
 static DEVICE_ATTR_RO(initstate);
 
@@ -166,13 +160,10 @@ static DEVICE_ATTR_WO(reset);
 static ssize_t comp_algorithm_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-	ssize_t ret;
+	struct zblk_config cfg;
 
-	down_read(&z->init_lock);
-	ret = zblk_comp_show(z->backend->name, buf);
-	up_read(&z->init_lock);
-	return ret;
+	zblk_get_config(dev_to_zblk(dev), &cfg);
+	return zblk_comp_show(cfg.backend->name, buf);
 }
 
 static ssize_t comp_algorithm_store(struct device *dev,
@@ -192,20 +183,12 @@ static DEVICE_ATTR_RW(comp_algorithm);
 static ssize_t algorithm_params_show(struct device *dev,
 				     struct device_attribute *attr, char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-	const struct zblk_backend *be;
-	ssize_t ret;
-	int level;
+	struct zblk_config cfg;
 
-	down_read(&z->init_lock);
-	be = z->backend;
-	level = z->level == ZBLK_LEVEL_DEFAULT ? be->default_level : z->level;
-	if (be->has_level)
-		ret = sysfs_emit(buf, "algo=%s level=%d\n", be->name, level);
-	else
-		ret = sysfs_emit(buf, "algo=%s\n", be->name);
-	up_read(&z->init_lock);
-	return ret;
+	zblk_get_config(dev_to_zblk(dev), &cfg);
+	if (cfg.backend->has_level)
+		return sysfs_emit(buf, "algo=%s level=%d\n", cfg.backend->name, cfg.level);
+	return sysfs_emit(buf, "algo=%s\n", cfg.backend->name);
 }
 
 /*
@@ -246,13 +229,10 @@ static DEVICE_ATTR_RW(algorithm_params);
 static ssize_t unit_size_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
-	struct zblk *z = dev_to_zblk(dev);
-	unsigned int size;
+	struct zblk_config cfg;
 
-	down_read(&z->init_lock);
-	size = z->unit_size;
-	up_read(&z->init_lock);
-	return sysfs_emit(buf, "%u\n", size);
+	zblk_get_config(dev_to_zblk(dev), &cfg);
+	return sysfs_emit(buf, "%u\n", cfg.unit_size);
 }
 
 static ssize_t unit_size_store(struct device *dev, struct device_attribute *attr,

@@ -11,6 +11,7 @@
 #define ZBLK_SYSFS_H
 
 struct attribute_group;
+struct dentry;
 struct zblk;
 
 /* NULL-terminated; for device_add_disk(). */
@@ -23,7 +24,7 @@ void zblk_sysfs_exit(void);
 /* debugfs; failures are not fatal (debugfs may be absent). */
 void zblk_debugfs_init(void);
 void zblk_debugfs_exit(void);
-void zblk_debugfs_add(struct zblk *z);
-void zblk_debugfs_remove(struct zblk *z);
+struct dentry *zblk_debugfs_add(struct zblk *z, const char *name);
+void zblk_debugfs_remove(struct dentry *dir);
 
 #endif /* ZBLK_SYSFS_H */

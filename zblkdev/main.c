@@ -68,9 +68,27 @@ MODULE_PARM_DESC(num_devices, "Number of zblk devices to create at load (0-64, d
  * Context: caller holds init_lock (either mode) for a stable answer.
  * Return: true once initialised, until reset.
  */
-bool zblk_init_done(struct zblk *z)
+static bool zblk_init_done(struct zblk *z)
 {
 	return z->disksize != 0;
+}
+
+/**
+ * zblk_get_config() - a consistent snapshot of the device's configuration.
+ * @z: the device
+ * @cfg: filled in
+ *
+ * Context: process context; takes init_lock for reading.
+ */
+void zblk_get_config(struct zblk *z, struct zblk_config *cfg)
+{
+	down_read(&z->init_lock);
+	cfg->disksize = z->disksize;
+	cfg->unit_size = z->unit_size;
+	cfg->initialised = zblk_init_done(z);
+	cfg->backend = z->backend;
+	cfg->level = z->level == ZBLK_LEVEL_DEFAULT ? z->backend->default_level : z->level;
+	up_read(&z->init_lock);
 }
 
 /**
@@ -556,7 +574,7 @@ int zblk_add(void)
 	ret = device_add_disk(NULL, disk, zblk_disk_groups);
 	if (ret)
 		goto put_disk;
-	zblk_debugfs_add(z);
+	z->debugfs_dir = zblk_debugfs_add(z, disk->disk_name);
 	mutex_unlock(&zblk_index_mutex);
 	pr_info("added device %s\n", disk->disk_name);
 	return z->id;
@@ -601,7 +619,8 @@ static int zblk_remove(struct zblk *z)
 	 */
 	wait_var_event(&z->resetting, !READ_ONCE(z->resetting));
 
-	zblk_debugfs_remove(z);
+	zblk_debugfs_remove(z->debugfs_dir);
+	z->debugfs_dir = NULL;
 	sync_blockdev(z->disk->part0);
 	zblk_reset_device(z);
 	/* Removes the sysfs attributes; waits for stores running. */

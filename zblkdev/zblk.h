@@ -164,6 +164,24 @@ struct zblk {
 };
 
 /**
+ * struct zblk_config - a snapshot of a device's configuration, for sysfs.
+ * @disksize:		bytes, 0 until initialised
+ * @unit_size:		bytes per unit (4096 or 16384)
+ * @initialised:	disksize is set (until reset)
+ * @backend:		the compression algorithm (a const ops table that lives
+ *			as long as the module, so it may be used after the
+ *			snapshot is taken)
+ * @level:		the level in use (the backend's default unless set)
+ */
+struct zblk_config {
+	u64 disksize;
+	unsigned int unit_size;
+	bool initialised;
+	const struct zblk_backend *backend;
+	int level;
+};
+
+/**
  * struct zblk_mm_stat - a snapshot for mm_stat.
  * @orig_data_size:	units stored * unit size, bytes
  * @compr_data_size:	bytes of stored objects
@@ -234,7 +252,7 @@ struct zblk_debug_stat {
 };
 
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */
-bool zblk_init_done(struct zblk *z);
+void zblk_get_config(struct zblk *z, struct zblk_config *cfg);
 int zblk_set_disksize(struct zblk *z, u64 size);
 int zblk_reset(struct zblk *z);
 int zblk_set_unit_size(struct zblk *z, unsigned int unit_size);
