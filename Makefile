@@ -12,7 +12,9 @@
 #   make sparse               build with sparse (C=1)
 #   make deb                  build/zblk-dkms_<version>_all.deb (docs/install.md)
 #   make check-package        install the .deb in a Debian 12 image, boot it twice (root, slow)
-#   make clean
+#   make clean                module objects, per-kernel module builds, test logs, tools
+#   make distclean            clean, and every cache under build/ (guest images, corpus,
+#                             arm64 packages, the debug kernel: slow to make again)
 
 ifneq ($(KERNELRELEASE),)
 include $(src)/Kbuild
@@ -30,7 +32,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) \
 W ?= 1
 V ?= 0
 
-.PHONY: all modules clean check check-debug demo bench sparse deps tools help deb check-package
+.PHONY: all modules clean distclean check check-debug demo bench sparse deps tools help deb check-package
 
 all: modules
 
@@ -70,12 +72,19 @@ deb:
 check-package:
 	@tests/package/e2e.sh
 
+# clean keeps the caches that take minutes to make again (guest images, the
+# decompressed corpus, arm64 packages, the debug kernel); distclean removes them.
+ZBLK_CACHES := arm64 corpus debug-kernel guest
 clean:
 	@if [ -n "$(KDIR)" ] && [ -d "$(KDIR)" ]; then $(MAKE) -C $(KDIR) M=$(CURDIR) clean; fi
-	rm -rf build
+	@if [ -d build ]; then find build -mindepth 1 -maxdepth 1 \
+		$(foreach c,$(ZBLK_CACHES),! -name $(c)) -exec rm -rf {} +; fi
 	-$(MAKE) -C tools clean
 	-$(MAKE) -C tests/alloc clean
 
+distclean: clean
+	rm -rf build
+
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 endif
