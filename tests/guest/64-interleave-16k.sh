@@ -51,16 +51,7 @@ FEW="--size=64k --number_ios=4 --loops=150"
 # background: compaction and the discards of [32M, 64M)
 bg_start() {
 	rm -f $stop $errs /tmp/ilv.rounds.*
-	(
-		n=0
-		while [ ! -e $stop ]; do
-			echo 1 >/sys/block/$dev/compact 2>>$errs || echo "compact write failed" >>$errs
-			n=$((n + 1))
-			sleep 0.05
-		done
-		echo $n >/tmp/ilv.rounds.compact
-	) &
-	cpid=$!
+	zb_bg_compact $dev $stop $errs /tmp/ilv.rounds.compact 0.05
 	(
 		n=0
 		while [ ! -e $stop ]; do

@@ -687,6 +687,22 @@ zb_compact_density() {
 	zb_unload
 }
 
+# zb_bg_compact DEV STOP ERRS OUT PAUSE: in the background, write DEV's
+# `compact` every PAUSE seconds until the file STOP exists, failures appended
+# to ERRS; then the number of compactions goes to the file OUT. Sets cpid.
+zb_bg_compact() {
+	(
+		n=0
+		while [ ! -e "$2" ]; do
+			echo 1 >"/sys/block/$1/compact" 2>>"$3" || echo "compact write failed" >>"$3"
+			n=$((n + 1))
+			sleep "$5"
+		done
+		echo $n >"$4"
+	) &
+	cpid=$!
+}
+
 # zb_compact_fio UNIT ALGO: fio write+verify (2 jobs, random 4k and 16k
 # writes that keep overwriting, so slots are freed all over the blocks) on
 # [0, 64M) while, in the background, `compact` is written every 0.1 s, units
@@ -708,16 +724,7 @@ zb_compact_fio() {
 	rm -f $stop $errs
 
 	# compactor: compact as often as it can
-	(
-		n=0
-		while [ ! -e $stop ]; do
-			echo 1 >/sys/block/$dev/compact 2>>$errs || echo "compact write failed" >>$errs
-			n=$((n + 1))
-			sleep 0.1
-		done
-		echo "compactor: $n compactions" >/tmp/compact.rounds
-	) &
-	cpid=$!
+	zb_bg_compact $dev $stop $errs /tmp/compact.rounds 0.1
 	# discarder: discard 16 random units of the second copy, rewrite 4
 	# with random data, repeat (keeps making sparse blocks)
 	(
@@ -757,9 +764,9 @@ zb_compact_fio() {
 	wait $cpid
 	wait $dpid
 	wait $rpid
-	zb_info "$(cat /tmp/compact.rounds 2>/dev/null); $(cat /tmp/discard.rounds 2>/dev/null); $(cat /tmp/reader.rounds 2>/dev/null)"
+	zb_info "compactor: $(cat /tmp/compact.rounds 2>/dev/null) compactions; $(cat /tmp/discard.rounds 2>/dev/null); $(cat /tmp/reader.rounds 2>/dev/null)"
 	[ -s $errs ] && zb_fail "background checks failed: $(head -n 5 $errs)"
-	n=$(sed -n 's/compactor: \([0-9]*\).*/\1/p' /tmp/compact.rounds)
+	n=$(cat /tmp/compact.rounds)
 	zb_expect_ge "compactions that ran during fio" "${n:-0}" 10
 	p1=$(zb_mm $dev pages_compacted)
 	zb_show_mm $dev
