@@ -205,6 +205,7 @@ static struct opts {
 	int mlock_corpus;
 	const char *ackmap;		/* per-block write outcome file */
 	uint64_t old_seed;		/* verify: seed of blocks whose write failed */
+	int old_zero;			/* verify: such blocks read as zeros */
 	int make_it_fail;		/* fault injection on this tool's I/O */
 } o = {
 	.rw = RW_RANDREAD, .rwmix = 70, .bs = 4096, .jobs = 1, .unit = 4096,
@@ -492,7 +493,12 @@ static void check_read(struct job *j, uint64_t off)
 	}
 	if (j->amap && j->amap[off / o.bs] == ACK_FAILED) {
 		/* the write of this block failed: the old content must be there */
-		want = expected_seed(off, o.bs, j->bounce, o.old_seed);
+		if (o.old_zero) {
+			memset(j->bounce, 0, o.bs);
+			want = j->bounce;
+		} else {
+			want = expected_seed(off, o.bs, j->bounce, o.old_seed);
+		}
 		j->old_blocks++;
 	} else {
 		want = expected(off, o.bs, j->bounce);
@@ -1160,6 +1166,7 @@ static void usage(FILE *f)
 "                    content of --old-seed (same --bs and --dev)\n"
 "  --old-seed N      verify --ackmap: the seed the target was filled with\n"
 "                    before the run the map records (default 0)\n"
+"  --old-zero        verify --ackmap: the target was empty (zeros) before it\n"
 "  --make-it-fail    set /proc/thread-self/make-it-fail while doing I/O (io,\n"
 "                    fill, verify) or while the working set exists (swap):\n"
 "                    the kernel's fault injection with task-filter=Y then\n"
@@ -1211,7 +1218,7 @@ int main(int argc, char **argv)
 		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' },
 		{ "ack", 1, 0, 'A' }, { "oseed", 1, 0, 'O' }, { "thp", 0, 0, 'T' },
 		{ "ackmap", 1, 0, 'a' }, { "old-seed", 1, 0, 'o' },
-		{ "make-it-fail", 0, 0, 'F' },
+		{ "make-it-fail", 0, 0, 'F' }, { "old-zero", 0, 0, 'z' },
 		{ "help", 0, 0, 'h' }, { 0 }
 	};
 	int c, i, found;
@@ -1267,6 +1274,7 @@ int main(int argc, char **argv)
 		case 'a': o.ackmap = optarg; break;
 		case 'o': o.old_seed = parse_num(optarg); break;
 		case 'F': o.make_it_fail = 1; break;
+		case 'z': o.old_zero = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
