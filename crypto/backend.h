@@ -15,5 +15,7 @@ extern const struct zblk_backend zblk_backend_zstd;
 void zblk_lz4_destroy_ctx(void *ctx);
 int zblk_lz4_decompress(void *ctx, const void *src, size_t src_len,
 			void *dst, size_t dst_len);
+int zblk_lz4_decompress_head(void *ctx, const void *src, size_t src_len,
+			     void *dst, size_t head);
 
 #endif /* ZBLK_BACKEND_H */

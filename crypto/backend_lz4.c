@@ -105,6 +105,29 @@ int zblk_lz4_decompress(void *ctx, const void *src, size_t src_len,
 	return ret == (int)dst_len ? 0 : -EIO;
 }
 
+/**
+ * zblk_lz4_decompress_head() - decode only the first @head bytes, with
+ *	LZ4_decompress_safe_partial() (lz4 and lz4hc).
+ * @ctx: unused
+ * @src: compressed data
+ * @src_len: its length
+ * @dst: output, @head bytes
+ * @head: bytes wanted
+ *
+ * Context: any context; does not sleep.
+ * Return: 0, or -EIO if the data is corrupted or shorter than @head.
+ */
+int zblk_lz4_decompress_head(void *ctx, const void *src, size_t src_len,
+			     void *dst, size_t head)
+{
+	int ret;
+
+	if (src_len > INT_MAX || head > INT_MAX)
+		return -EIO;
+	ret = LZ4_decompress_safe_partial(src, dst, src_len, head, head);
+	return ret == (int)head ? 0 : -EIO;
+}
+
 const struct zblk_backend zblk_backend_lz4 = {
 	.name		= "lz4",
 	.has_level	= false,
@@ -116,4 +139,5 @@ const struct zblk_backend zblk_backend_lz4 = {
 	.destroy_ctx	= zblk_lz4_destroy_ctx,
 	.compress	= lz4_compress,
 	.decompress	= zblk_lz4_decompress,
+	.decompress_head = zblk_lz4_decompress_head,
 };

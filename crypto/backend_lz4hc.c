@@ -82,4 +82,5 @@ const struct zblk_backend zblk_backend_lz4hc = {
 	.destroy_ctx	= zblk_lz4_destroy_ctx,
 	.compress	= lz4hc_compress,
 	.decompress	= zblk_lz4_decompress,
+	.decompress_head = zblk_lz4_decompress_head,
 };

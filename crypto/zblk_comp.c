@@ -321,13 +321,15 @@ void zblk_strm_put(struct zblk_comp *comp, struct zblk_strm *strm)
 }
 
 int zblk_compress(struct zblk_comp *comp, struct zblk_strm *strm,
-		  const void *src, unsigned int *comp_len)
+		  const void *src, unsigned int len, unsigned int *comp_len)
 {
 	size_t dst_len = 2 * comp->unit_size;
 	int err;
 
 	lockdep_assert_held(&strm->lock);
-	err = comp->be->compress(strm->ctx, comp->level, src, comp->unit_size,
+	if (WARN_ON_ONCE(!len || len > comp->unit_size))
+		return -EINVAL;
+	err = comp->be->compress(strm->ctx, comp->level, src, len,
 				 strm->buffer, &dst_len);
 	if (err)
 		return err;
@@ -336,13 +338,26 @@ int zblk_compress(struct zblk_comp *comp, struct zblk_strm *strm,
 }
 
 int zblk_decompress(struct zblk_comp *comp, struct zblk_strm *strm,
-		    const void *src, unsigned int src_len, void *dst)
+		    const void *src, unsigned int src_len, void *dst,
+		    unsigned int dst_len)
 {
 	lockdep_assert_held(&strm->lock);
-	if (!src_len)
+	if (!src_len || !dst_len || dst_len > comp->unit_size)
 		return -EIO;
-	return comp->be->decompress(strm->ctx, src, src_len, dst,
-				    comp->unit_size);
+	return comp->be->decompress(strm->ctx, src, src_len, dst, dst_len);
+}
+
+int zblk_decompress_head(struct zblk_comp *comp, struct zblk_strm *strm,
+			 const void *src, unsigned int src_len, void *dst,
+			 unsigned int head)
+{
+	lockdep_assert_held(&strm->lock);
+	if (!src_len || !head || head > comp->unit_size)
+		return -EIO;
+	if (head == comp->unit_size || !comp->be->decompress_head)
+		return comp->be->decompress(strm->ctx, src, src_len, dst,
+					    comp->unit_size);
+	return comp->be->decompress_head(strm->ctx, src, src_len, dst, head);
 }
 
 const char *zblk_comp_name(struct zblk_comp *comp)

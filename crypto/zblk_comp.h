@@ -61,6 +61,10 @@ struct zblk_strm {
  *	mutex held; does not sleep.
  * @decompress: decompress into exactly @dst_len bytes at @dst, never writing
  *	past it nor reading past @src + @src_len; any other result is -EIO.
+ * @decompress_head: optional; decompress only the first @head bytes of data
+ *	that decompresses to more, into @dst (@head bytes), with the same
+ *	bounds as @decompress; -EIO if fewer than @head bytes come out. NULL
+ *	when the format cannot stop early (zstd decodes whole blocks).
  */
 struct zblk_backend {
 	const char *name;
@@ -73,6 +77,8 @@ struct zblk_backend {
 			void *dst, size_t *dst_len);
 	int (*decompress)(void *ctx, const void *src, size_t src_len,
 			  void *dst, size_t dst_len);
+	int (*decompress_head)(void *ctx, const void *src, size_t src_len,
+			       void *dst, size_t head);
 };
 
 struct zblk_comp;
@@ -169,35 +175,58 @@ struct zblk_strm *zblk_strm_get(struct zblk_comp *comp);
 void zblk_strm_put(struct zblk_comp *comp, struct zblk_strm *strm);
 
 /**
- * zblk_compress() - compress one unit (unit_size bytes) into @strm->buffer.
+ * zblk_compress() - compress @len bytes into @strm->buffer.
  * @comp: the compressor
  * @strm: a stream held by the caller
- * @src: unit_size bytes
- * @comp_len: on success, the compressed length (may exceed unit_size for
- *	incompressible data; the device core stores such units raw)
+ * @src: the bytes: a whole unit, or one 4K block of it
+ * @len: their length, at most unit_size
+ * @comp_len: on success, the compressed length (may exceed @len for
+ *	incompressible data; the device core then stores the bytes raw)
  *
  * Context: process context, @strm held; does not sleep.
  * Return: 0, or a negative errno (-E2BIG: larger than 2 * unit_size).
  */
 int zblk_compress(struct zblk_comp *comp, struct zblk_strm *strm,
-		  const void *src, unsigned int *comp_len);
+		  const void *src, unsigned int len, unsigned int *comp_len);
 
 /**
- * zblk_decompress() - decompress @src_len bytes into one whole unit at @dst.
+ * zblk_decompress() - decompress @src_len bytes into exactly @dst_len.
  * @comp: the compressor
  * @strm: a stream held by the caller
  * @src: compressed data as zblk_compress() produced it
  * @src_len: its length
- * @dst: unit_size bytes
+ * @dst: @dst_len bytes
+ * @dst_len: the length zblk_compress() was given, at most unit_size
  *
- * Never reads past @src + @src_len nor writes past @dst + unit_size, even
+ * Never reads past @src + @src_len nor writes past @dst + @dst_len, even
  * when @src is corrupted.
  *
  * Context: process context, @strm held; does not sleep.
- * Return: 0, or -EIO when the data does not decompress to exactly one unit.
+ * Return: 0, or -EIO when the data does not decompress to exactly @dst_len.
  */
 int zblk_decompress(struct zblk_comp *comp, struct zblk_strm *strm,
-		    const void *src, unsigned int src_len, void *dst);
+		    const void *src, unsigned int src_len, void *dst,
+		    unsigned int dst_len);
+
+/**
+ * zblk_decompress_head() - the first @head bytes of a compressed unit.
+ * @comp: the compressor
+ * @strm: a stream held by the caller
+ * @src: a whole unit compressed by zblk_compress()
+ * @src_len: its length
+ * @dst: unit_size bytes; at least the first @head are written
+ * @head: bytes wanted from the start of the unit, at most unit_size
+ *
+ * Backends that can stop early (lz4) decode only @head bytes: a read of
+ * the first 4K block of a 16K unit decodes a quarter of it. Others decode
+ * the whole unit. Same bounds as zblk_decompress().
+ *
+ * Context: process context, @strm held; does not sleep.
+ * Return: 0, or -EIO when the data does not decompress.
+ */
+int zblk_decompress_head(struct zblk_comp *comp, struct zblk_strm *strm,
+			 const void *src, unsigned int src_len, void *dst,
+			 unsigned int head);
 
 /**
  * zblk_comp_name() - the backend's name.

@@ -35,6 +35,7 @@
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
+#include "zblkdev/unit.h"
 #include "alloc/zblk_alloc.h"
 
 /*
@@ -88,7 +89,9 @@ static bool zblk_move(void *ctx, u32 owner, unsigned long handle)
 	e = &z->table[owner];
 	if (!zblk_entry_trylock(e))
 		return false;
-	if (zblk_entry_allocated(e) && e->handle == handle) {
+	if (zblk_entry_split(e)) {
+		moved = zblk_split_move(z, zblk_entry_split_rec(e), handle);
+	} else if (zblk_entry_allocated(e) && e->handle == handle) {
 		new = zba_move(z->pool, handle);
 		if (new) {
 			e->handle = new;

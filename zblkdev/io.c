@@ -4,18 +4,19 @@
  *
  * A bio is cut at unit boundaries; each piece is one unit operation:
  *   - read:  lock the entry; a unit with no object (empty, same-filled) is
- *            unlocked and its fill written into the bio; else the object is
- *            decompressed (or a raw unit copied) straight into the bio's page
- *            (a 4K unit read into a whole page) or into the stream's unit_buf
- *            and the requested bytes copied out after the entry is unlocked;
+ *            unlocked and its fill written into the bio; else the blocks the
+ *            piece covers are loaded (an lz4 object decoded only up to the
+ *            last of them) straight into the bio's page (a 4K unit read into
+ *            a whole page) or into the stream's unit_buf, and the requested
+ *            bytes copied out after the entry is unlocked;
  *   - write: a piece that covers the whole unit is compressed and stored
  *            without looking at the old content, then installed under the
- *            entry lock; a piece that covers part of a unit (16K units) is a
- *            read-modify-write (zblk_write_partial()), and the unit's blocks
- *            never written stay marked absent;
+ *            entry lock; a piece that covers part of a unit (16K units)
+ *            stores each 4K block as an object of its own and the unit
+ *            becomes split (zblkdev/split.c, which also packs it again);
  *   - discard / write-zeroes: a whole unit is freed; part of a unit marks its
  *            4K blocks absent (they read as zeroes; the unit is freed once
- *            every block is absent).
+ *            every block is absent; a split unit's blocks are freed now).
  * A failed write fails its bio and leaves the unit as it was: the new object
  * is allocated before the old one is freed.
  *
@@ -46,21 +47,9 @@
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
+#include "zblkdev/unit.h"
 #include "alloc/zblk_alloc.h"
 #include "crypto/zblk_comp.h"
-
-/* GFP for objects on the I/O path: may reclaim, never starts I/O. */
-#define ZBLK_GFP_IO	(GFP_NOIO | __GFP_NOWARN)
-
-/**
- * struct zblk_obj - a unit's new content, ready to be put into an entry.
- * @handle: allocator handle or fill value
- * @flags:  entry flags (size, SAME or HUGE, absent blocks)
- */
-struct zblk_obj {
-	unsigned long handle;
-	unsigned long flags;
-};
 
 /**
  * struct zblk_fill - what a unit with no object reads as.
@@ -210,10 +199,16 @@ static void zblk_fill_bio(struct bio *bio, struct bvec_iter *iter,
 	}
 }
 
-/* Context: entry locked. Frees the unit's object; the entry becomes empty. */
-static void zblk_free_locked(struct zblk *z, struct zblk_entry *e)
+/*
+ * Context: entry locked. Frees the unit's object (or a split unit's
+ * objects and record); the entry becomes empty.
+ */
+void zblk_free_locked(struct zblk *z, struct zblk_entry *e)
 {
-	if (zblk_entry_same(e)) {
+	if (zblk_entry_split(e)) {
+		zblk_split_free(z, zblk_entry_split_rec(e));
+		atomic64_dec(&z->stats.units_stored);
+	} else if (zblk_entry_same(e)) {
 		atomic64_dec(&z->stats.same_units);
 		atomic64_dec(&z->stats.units_stored);
 	} else if (e->handle) {
@@ -227,7 +222,7 @@ static void zblk_free_locked(struct zblk *z, struct zblk_entry *e)
 }
 
 /* Context: entry locked. Replaces the unit's content by @obj. */
-static void zblk_install_locked(struct zblk *z, struct zblk_entry *e,
+void zblk_install_locked(struct zblk *z, struct zblk_entry *e,
 				const struct zblk_obj *obj)
 {
 	zblk_free_locked(z, e);
@@ -245,7 +240,7 @@ static void zblk_install_locked(struct zblk *z, struct zblk_entry *e,
 }
 
 /* Free an object that was made but not installed. Context: any. */
-static void zblk_drop_obj(struct zblk *z, const struct zblk_obj *obj)
+void zblk_drop_obj(struct zblk *z, const struct zblk_obj *obj)
 {
 	if (!(obj->flags & ZBLK_SAME))
 		zba_free(z->pool, obj->handle);
@@ -265,7 +260,7 @@ static void zblk_same_obj(unsigned long value, unsigned long absent,
  */
 static bool zblk_over_limit(struct zblk *z)
 {
-	unsigned long total = zba_mem_pages(z->pool);
+	unsigned long total = zblk_mem_pages(z);
 	unsigned long limit = READ_ONCE(z->limit_pages);
 	long cur;
 
@@ -279,42 +274,66 @@ static bool zblk_over_limit(struct zblk *z)
 }
 
 /**
- * zblk_make_obj() - compress one unit and store it in a new object.
+ * zblk_mem_pages() - what the device's data costs the system, in pages.
+ * @z: an initialised device
+ *
+ * The pool's pages and block descriptors, and the records of split units.
+ * Context: any.
+ * Return: pages.
+ */
+unsigned long zblk_mem_pages(struct zblk *z)
+{
+	return zba_mem_pages(z->pool) +
+	       DIV_ROUND_UP(atomic64_read(&z->stats.split_bytes), PAGE_SIZE);
+}
+
+static const void *zblk_src_map(const struct zblk_src *src)
+{
+	return src->page ? kmap_local_page(src->page) + src->offset : src->buf;
+}
+
+static void zblk_src_unmap(const struct zblk_src *src, const void *p)
+{
+	if (src->page)
+		kunmap_local(p);
+}
+
+/**
+ * zblk_make_obj() - compress a unit or one 4K block into a new object.
  * @z: the device
  * @strm: a stream the caller holds
  * @index: the unit (recorded as the object's owner)
- * @page: the unit's page (4K units), or NULL
- * @buf: the unit's bytes if @page is NULL (absent blocks zeroed)
- * @absent: blocks of the unit that hold no data
- * @obj: on success, what to install in the entry (absent blocks included)
+ * @src: the bytes: a whole unit (absent blocks zeroed) or one block
+ * @absent: blocks of the unit that hold no data (0 for a block)
+ * @obj: on success, what to install (absent blocks included)
  *
- * Same-filled units need no object; units that do not compress below
- * zba_huge_size() are stored raw.
+ * Same-filled bytes need no object; bytes that do not compress below
+ * zba_huge_size() (a unit) or below their own size (a block) are stored raw.
  * Context: process context, may sleep (allocates with GFP_NOIO). The entry
  *	may or may not be locked by the caller.
  * Return: 0, -ENOMEM (no memory or mem_limit reached) or -EIO.
  */
-static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
-			 struct page *page, const void *buf,
-			 unsigned long absent, struct zblk_obj *obj)
+int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
+		  const struct zblk_src *src, unsigned long absent,
+		  struct zblk_obj *obj)
 {
-	const void *src = page ? kmap_local_page(page) : buf;
+	unsigned int raw = src->len == z->unit_size ? zba_huge_size(z->pool) :
+						       src->len;
 	unsigned long handle, value, disc = absent << ZBLK_DISC_SHIFT;
+	const void *p = zblk_src_map(src);
 	unsigned int clen = 0, size;
 	int ret;
 
-	if (zblk_same_filled(src, z->unit_size, absent, &value)) {
-		if (page)
-			kunmap_local(src);
+	if (zblk_same_filled(p, src->len, absent, &value)) {
+		zblk_src_unmap(src, p);
 		zblk_same_obj(value, absent, obj);
 		return 0;
 	}
-	ret = zblk_compress(z->comp, strm, src, &clen);
-	if (page)
-		kunmap_local(src);
+	ret = zblk_compress(z->comp, strm, p, src->len, &clen);
+	zblk_src_unmap(src, p);
 	size = clen;
-	if (ret || clen >= zba_huge_size(z->pool))
-		size = z->unit_size;
+	if (ret || clen >= raw)
+		size = src->len;
 
 	ret = zba_alloc(z->pool, size, index, ZBLK_GFP_IO, &handle);
 	if (ret)
@@ -324,11 +343,10 @@ static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 		return -ENOMEM;
 	}
 
-	if (size == z->unit_size) {
-		src = page ? kmap_local_page(page) : buf;
-		zba_write(z->pool, handle, src, size);
-		if (page)
-			kunmap_local(src);
+	if (size == src->len) {
+		p = zblk_src_map(src);
+		zba_write(z->pool, handle, p, size);
+		zblk_src_unmap(src, p);
 		obj->flags = size | ZBLK_HUGE | disc;
 	} else {
 		zba_write(z->pool, handle, strm->buffer, size);
@@ -339,31 +357,69 @@ static int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 }
 
 /**
- * zblk_load_obj() - a locked unit's object, as the unit's bytes.
+ * zblk_load_object() - the first @len bytes of what an object holds.
  * @z: the device
  * @strm: a stream the caller holds
- * @e: the entry, locked by the caller; it holds an object
- * @dst: unit_size bytes, mapped
+ * @handle: the object
+ * @size: its size
+ * @raw: it holds its bytes uncompressed
+ * @whole: bytes it holds: unit_size (a unit's object) or ZBLK_BLOCK_SIZE
+ * @dst: where to put them: @whole bytes (a backend that cannot stop early
+ *	writes all of them)
+ * @len: bytes wanted, a multiple of ZBLK_BLOCK_SIZE up to @whole; lz4
+ *	decodes no more than that
  *
- * Decompresses (or copies a raw unit) and zeroes the absent blocks.
- * Context: entry locked, @strm held; does not sleep.
+ * Context: the owning entry locked (so compaction cannot move the object),
+ *	@strm held; does not sleep.
  * Return: 0 or -EIO (the object does not decompress).
  */
-static int zblk_load_obj(struct zblk *z, struct zblk_strm *strm,
-			 struct zblk_entry *e, void *dst)
+int zblk_load_object(struct zblk *z, struct zblk_strm *strm,
+		     unsigned long handle, unsigned int size, bool raw,
+		     unsigned int whole, void *dst, unsigned int len)
 {
-	unsigned long disc = zblk_entry_discarded(e);
-	unsigned int size = zblk_entry_size(e), bit;
 	const void *src;
 	int ret = 0;
 
-	src = zba_read_begin(z->pool, e->handle, size, strm->local_copy);
-	if (zblk_entry_huge(e))
-		memcpy(dst, src, z->unit_size);
+	src = zba_read_begin(z->pool, handle, size, strm->local_copy);
+	if (raw)
+		memcpy(dst, src, len);
+	else if (len == whole)
+		ret = zblk_decompress(z->comp, strm, src, size, dst, whole);
 	else
-		ret = zblk_decompress(z->comp, strm, src, size, dst);
-	zba_read_end(z->pool, e->handle, src);
-	for_each_set_bit(bit, &disc, ZBLK_DISC_BITS)
+		ret = zblk_decompress_head(z->comp, strm, src, size, dst, len);
+	zba_read_end(z->pool, handle, src);
+	return ret;
+}
+
+/**
+ * zblk_load_unit() - blocks [@b0, @b1) of a locked unit that holds objects.
+ * @z: the device
+ * @strm: a stream the caller holds
+ * @e: the entry, locked by the caller; it holds an object (or is split)
+ * @dst: unit_size bytes, mapped; blocks [@b0, @b1) are filled in (absent
+ *	ones with zeroes); the other blocks may be overwritten
+ * @b0: first block wanted
+ * @b1: block after the last one wanted
+ *
+ * An lz4 object is decoded only up to block @b1.
+ * Context: entry locked, @strm held; does not sleep.
+ * Return: 0 or -EIO (an object does not decompress).
+ */
+int zblk_load_unit(struct zblk *z, struct zblk_strm *strm,
+		   struct zblk_entry *e, void *dst, unsigned int b0,
+		   unsigned int b1)
+{
+	unsigned long disc = zblk_entry_discarded(e);
+	unsigned int bit;
+	int ret;
+
+	if (zblk_entry_split(e))
+		return zblk_split_load(z, strm, zblk_entry_split_rec(e), dst,
+				       b0, b1);
+	ret = zblk_load_object(z, strm, e->handle, zblk_entry_size(e),
+			       zblk_entry_huge(e), z->unit_size, dst,
+			       b1 << ZBLK_BLOCK_SHIFT);
+	for_each_set_bit(bit, &disc, b1)
 		memset(dst + bit * ZBLK_BLOCK_SIZE, 0, ZBLK_BLOCK_SIZE);
 	return ret;
 }
@@ -404,29 +460,6 @@ static unsigned long zblk_block_mask(unsigned int off, unsigned int len)
 	return GENMASK((off + len) / ZBLK_BLOCK_SIZE - 1, off / ZBLK_BLOCK_SIZE);
 }
 
-/* Every 4K block of a unit, as a mask. */
-static unsigned long zblk_all_blocks(struct zblk *z)
-{
-	return BIT(z->unit_size >> ZBLK_BLOCK_SHIFT) - 1;
-}
-
-/*
- * Blocks of a locked unit that hold no data once [@off, +@len) is written:
- * those discarded before, or never written (every block of an empty unit).
- * Marking never-written blocks lets the unit be freed as soon as the
- * blocks that were written are discarded again (swap frees slot by slot).
- */
-static unsigned long zblk_absent_after_write(struct zblk *z,
-					     struct zblk_entry *e,
-					     unsigned int off, unsigned int len)
-{
-	unsigned long absent = zblk_entry_discarded(e);
-
-	if (!zblk_entry_stored(e))
-		absent = zblk_all_blocks(z);
-	return absent & ~zblk_block_mask(off, len);
-}
-
 /* A 4K unit covered by one whole, page-aligned segment: no bounce buffer. */
 static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
 				    struct bvec_iter *iter, unsigned int off,
@@ -453,9 +486,9 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
  *
  * A unit with no object is unlocked before its fill is written to the bio,
  * and takes no stream. Else the stream is taken under the entry lock, the
- * unit decompressed into the bio's page (a whole 4K unit in one page-aligned
- * segment) or into the stream's unit_buf, the entry unlocked, and the bytes
- * asked for copied out.
+ * blocks the piece covers are loaded into the bio's page (a whole 4K unit
+ * in one page-aligned segment) or into the stream's unit_buf, the entry
+ * unlocked, and the bytes asked for copied out.
  * Context: process context, may sleep.
  * Return: 0 or -EIO (the object does not decompress).
  */
@@ -464,6 +497,8 @@ static int zblk_read_piece(struct zblk *z, struct bio *bio,
 			   unsigned int off, unsigned int len)
 {
 	struct page *page = zblk_whole_page(z, bio, iter, off, len);
+	unsigned int b0 = off >> ZBLK_BLOCK_SHIFT;
+	unsigned int b1 = (off + len) >> ZBLK_BLOCK_SHIFT;
 	struct zblk_entry *e = &z->table[index];
 	struct zblk_strm *strm;
 	struct zblk_fill f;
@@ -480,11 +515,11 @@ static int zblk_read_piece(struct zblk *z, struct bio *bio,
 	strm = zblk_strm_get(z->comp);
 	if (page) {
 		dst = kmap_local_page(page);
-		ret = zblk_load_obj(z, strm, e, dst);
+		ret = zblk_load_unit(z, strm, e, dst, b0, b1);
 		flush_dcache_page(page);
 		kunmap_local(dst);
 	} else {
-		ret = zblk_load_obj(z, strm, e, strm->unit_buf);
+		ret = zblk_load_unit(z, strm, e, strm->unit_buf, b0, b1);
 	}
 	zblk_entry_unlock(e);
 	if (!ret && page)
@@ -517,6 +552,7 @@ static int zblk_write_whole(struct zblk *z, struct bio *bio,
 			    struct bvec_iter *iter, u32 index,
 			    struct page *page)
 {
+	struct zblk_src src = { .page = page, .len = z->unit_size };
 	struct zblk_entry *e = &z->table[index];
 	struct zblk_strm *strm;
 	struct zblk_obj obj;
@@ -532,9 +568,9 @@ static int zblk_write_whole(struct zblk *z, struct bio *bio,
 			it = *iter;
 			zblk_copy_from_bio(strm->unit_buf, bio, &it,
 					   z->unit_size);
+			src.buf = strm->unit_buf;
 		}
-		ret = zblk_make_obj(z, strm, index, page, strm->unit_buf, 0,
-				    &obj);
+		ret = zblk_make_obj(z, strm, index, &src, 0, &obj);
 		zblk_strm_put(z->comp, strm);
 		if (ret)
 			return ret;
@@ -547,111 +583,87 @@ static int zblk_write_whole(struct zblk *z, struct bio *bio,
 }
 
 /**
- * zblk_write_partial() - write part of a unit (read-modify-write).
+ * zblk_block_obj() - compress the 4K block at @iter into a new object.
+ * @z: the device
+ * @bio: the bio
+ * @iter: position of the block in @bio (not advanced)
+ * @index: the block's unit
+ * @obj: on success, the block's object or fill value
+ *
+ * A block in one page is compressed in place; one that spans segments is
+ * gathered into the stream's unit_buf first. A same-filled block takes no
+ * stream.
+ * Context: process context, may sleep; no entry lock held.
+ * Return: 0, -ENOMEM or -EIO.
+ */
+static int zblk_block_obj(struct zblk *z, struct bio *bio,
+			  struct bvec_iter iter, u32 index,
+			  struct zblk_obj *obj)
+{
+	struct bio_vec bv = bio_iter_iovec(bio, iter);
+	struct zblk_src src = { .len = ZBLK_BLOCK_SIZE };
+	struct zblk_strm *strm;
+	unsigned long value;
+	int ret;
+
+	if (zblk_bio_same(bio, iter, ZBLK_BLOCK_SIZE, true, &value)) {
+		zblk_same_obj(value, 0, obj);
+		return 0;
+	}
+	strm = zblk_strm_get(z->comp);
+	if (bv.bv_len >= ZBLK_BLOCK_SIZE) {
+		src.page = bv.bv_page;
+		src.offset = bv.bv_offset;
+	} else {
+		zblk_copy_from_bio(strm->unit_buf, bio, &iter, ZBLK_BLOCK_SIZE);
+		src.buf = strm->unit_buf;
+	}
+	ret = zblk_make_obj(z, strm, index, &src, 0, obj);
+	zblk_strm_put(z->comp, strm);
+	return ret;
+}
+
+/**
+ * zblk_write_blocks() - write part of a 16K unit, block by block.
  * @z: the device
  * @bio: the bio
  * @iter: position in @bio; advanced by @len on success
  * @index: the unit
  * @off: offset of the written range in the unit
- * @len: length of the written range
+ * @len: length of the written range (less than unit_size)
  *
- * A unit found unlocked is locked only to load it (the stream taken inside,
- * to decompress into its unit_buf) and again to install the new object; the
- * new content is compressed and allocated with no entry lock held. If the
- * unit changed meanwhile (its generation moved: another write, a discard, a
- * swap free), the new object is dropped and the write done again as for a
- * busy unit: one that was locked when we came is waited for (holding no
- * stream) and kept locked from load to install, so writers of one unit make
- * progress one after the other and never lose each other's data. A unit
- * with no object is not decompressed, and takes no stream if it stays
- * same-filled.
+ * Each 4K block is compressed into an object of its own with no entry lock
+ * held, then all of them are put into the unit at once under the entry
+ * lock (zblk_split_store()): no read-modify-write, whatever the unit held.
+ * The packer stores the unit as one object again later (zblkdev/split.c).
  * Context: process context, may sleep.
  * Return: 0, or a negative errno with the unit unchanged.
  */
-static int zblk_write_partial(struct zblk *z, struct bio *bio,
-			      struct bvec_iter *iter, u32 index,
-			      unsigned int off, unsigned int len)
+static int zblk_write_blocks(struct zblk *z, struct bio *bio,
+			     struct bvec_iter *iter, u32 index,
+			     unsigned int off, unsigned int len)
 {
-	struct zblk_entry *e = &z->table[index];
-	unsigned long written = zblk_block_mask(off, len), absent, gen, value;
-	struct zblk_strm *strm;
-	struct zblk_obj obj;
-	struct zblk_fill f;
-	struct bvec_iter it;
-	bool hold = false;	/* the entry stays locked from load to install */
-	bool counted = false;
-	int ret;
+	struct zblk_obj objs[ZBLK_UNIT_BLOCKS_MAX];
+	unsigned int i, n = len >> ZBLK_BLOCK_SHIFT;
+	struct bvec_iter it = *iter;
+	int ret = 0;
 
-	if (!zblk_entry_trylock(e)) {
-		zblk_entry_lock(e);
-		hold = true;
-	}
-	for (;;) {
-		/* Entry locked. */
-		absent = zblk_absent_after_write(z, e, off, len);
-		gen = zblk_entry_gen(e);
-		if (!zblk_entry_allocated(e)) {
-			zblk_fill_of(e, &f);
-			if (!hold)
-				zblk_entry_unlock(e);
-			/* The other present blocks all repeat f.value. */
-			value = f.value;
-			if (zblk_bio_same(bio, *iter, len,
-					  (absent | written) == zblk_all_blocks(z),
-					  &value)) {
-				zblk_same_obj(value, absent, &obj);
-				ret = 0;
-			} else {
-				strm = zblk_strm_get(z->comp);
-				zblk_fill_bytes(strm->unit_buf, 0, z->unit_size,
-						&f);
-				it = *iter;
-				zblk_copy_from_bio(strm->unit_buf + off, bio,
-						   &it, len);
-				ret = zblk_make_obj(z, strm, index, NULL,
-						    strm->unit_buf, absent, &obj);
-				zblk_strm_put(z->comp, strm);
-			}
-		} else {
-			strm = zblk_strm_get(z->comp);
-			ret = zblk_load_obj(z, strm, e, strm->unit_buf);
-			if (!hold)
-				zblk_entry_unlock(e);
-			if (ret) {
-				zblk_strm_put(z->comp, strm);
-				pr_err_ratelimited("%s: unit %u does not decompress\n",
-						   z->disk->disk_name, index);
-				goto out;
-			}
-			it = *iter;
-			zblk_copy_from_bio(strm->unit_buf + off, bio, &it, len);
-			ret = zblk_make_obj(z, strm, index, NULL,
-					    strm->unit_buf, absent, &obj);
-			zblk_strm_put(z->comp, strm);
-		}
-		if (!counted) {
-			atomic64_inc(&z->stats.partial_writes);
-			counted = true;
-		}
+	atomic64_inc(&z->stats.partial_writes);
+	for (i = 0; i < n; i++) {
+		ret = zblk_block_obj(z, bio, it, index, &objs[i]);
 		if (ret)
-			goto out;
-		if (hold)
-			break;
-		/* No stream held here. */
-		zblk_entry_lock(e);
-		if (zblk_entry_gen(e) == gen)
-			break;
-		/* The unit changed while we compressed: again, holding it. */
-		zblk_drop_obj(z, &obj);
-		hold = true;
+			goto drop;
+		bio_advance_iter(bio, &it, ZBLK_BLOCK_SIZE);
 	}
-	zblk_install_locked(z, e, &obj);
-	zblk_entry_unlock(e);
-	bio_advance_iter(bio, iter, len);
+	ret = zblk_split_store(z, index, off >> ZBLK_BLOCK_SHIFT, n, objs);
+	if (ret)
+		goto drop;
+	atomic64_add(n, &z->stats.split_blocks);
+	*iter = it;
 	return 0;
-out:
-	if (hold)
-		zblk_entry_unlock(e);
+drop:
+	while (i--)
+		zblk_drop_obj(z, &objs[i]);
 	return ret;
 }
 
@@ -695,7 +707,7 @@ static int zblk_piece(struct zblk *z, struct bio *bio, struct bvec_iter *iter,
 		return zblk_write_whole(z, bio, iter, index,
 					zblk_whole_page(z, bio, iter, off,
 							len));
-	return zblk_write_partial(z, bio, iter, index, off, len);
+	return zblk_write_blocks(z, bio, iter, index, off, len);
 }
 
 /* Is [@sector, +@size) inside the device and 4K aligned? */
@@ -752,15 +764,17 @@ static blk_status_t zblk_rw(struct zblk *z, struct bio *bio, bool count)
  * zblk_discard_locked() - discard [@off, +@len) of a locked unit.
  * @z: the device
  * @e: the entry, locked
+ * @index: its unit
  * @off: offset in the unit, 4K aligned
  * @len: length, 4K aligned
  *
+ * A unit left with blocks nobody reads is handed to the packer.
  * Context: any (never sleeps).
  */
 static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
-				unsigned int off, unsigned int len)
+				u32 index, unsigned int off, unsigned int len)
 {
-	unsigned long all, mask;
+	unsigned long mask;
 
 	if (!zblk_entry_stored(e))
 		return;
@@ -769,12 +783,20 @@ static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
 		return;
 	}
 	atomic64_inc(&z->stats.partial_discards);
-	all = BIT(z->unit_size >> ZBLK_BLOCK_SHIFT) - 1;
-	mask = zblk_entry_discarded(e) | zblk_block_mask(off, len);
-	if (mask == all)
-		zblk_free_locked(z, e);
-	else
+	mask = zblk_block_mask(off, len);
+	if (zblk_entry_split(e)) {
+		zblk_split_discard(z, e, mask);
+	} else {
+		mask |= zblk_entry_discarded(e);
+		if (mask == zblk_all_blocks(z)) {
+			zblk_free_locked(z, e);
+			return;
+		}
 		zblk_entry_set_discarded(e, mask);
+	}
+	/* The unit may now be worth compressing again (split.c). */
+	if (zblk_entry_stored(e))
+		zblk_pack_queue(z, index);
 }
 
 /*
@@ -793,7 +815,7 @@ static blk_status_t zblk_discard(struct zblk *z, struct bio *bio)
 		struct zblk_entry *e = &z->table[index];
 
 		zblk_entry_lock(e);
-		zblk_discard_locked(z, e, off, len);
+		zblk_discard_locked(z, e, index, off, len);
 		zblk_entry_unlock(e);
 		pos += len;
 		left -= len;
@@ -913,12 +935,13 @@ void zblk_slot_free_notify(struct block_device *bdev, unsigned long index)
 	if (!READ_ONCE(z->table) || end > z->disksize)
 		return;
 	while (pos < end) {
-		struct zblk_entry *e = &z->table[pos >> z->unit_shift];
+		u32 index = pos >> z->unit_shift;
+		struct zblk_entry *e = &z->table[index];
 		unsigned int off = pos & (z->unit_size - 1);
 		unsigned int len = min_t(u64, end - pos, z->unit_size - off);
 
 		if (zblk_entry_trylock(e)) {
-			zblk_discard_locked(z, e, off, len);
+			zblk_discard_locked(z, e, index, off, len);
 			zblk_entry_unlock(e);
 		} else {
 			zblk_defer_free(z, pos, len);
@@ -944,12 +967,14 @@ void zblk_free_work(struct work_struct *work)
 
 	for_each_set_bit(b, z->free_pending, nbits) {
 		u64 pos = (u64)b << ZBLK_BLOCK_SHIFT;
-		struct zblk_entry *e = &z->table[pos >> z->unit_shift];
+		u32 index = pos >> z->unit_shift;
+		struct zblk_entry *e = &z->table[index];
 
 		/* The entry lock orders this with writes of the block. */
 		zblk_entry_lock(e);
 		if (test_and_clear_bit(b, z->free_pending)) {
-			zblk_discard_locked(z, e, pos & (z->unit_size - 1),
+			zblk_discard_locked(z, e, index,
+					    pos & (z->unit_size - 1),
 					    ZBLK_BLOCK_SIZE);
 			atomic64_inc(&z->stats.retried_free);
 		}

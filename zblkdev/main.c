@@ -118,13 +118,19 @@ static void zblk_free_config(struct zblk *z)
 {
 	/* No notify can queue it again: nobody has the device open. */
 	cancel_work_sync(&z->free_work);
+	/* Only I/O and free_work queue the packer. */
+	cancel_delayed_work_sync(&z->pack_work);
 	zblk_shrinker_unregister(z);
+	if (z->table)
+		zblk_split_free_all(z);
 	if (!IS_ERR_OR_NULL(z->comp))
 		zblk_comp_destroy(z->comp);
 	if (z->pool)
 		zba_pool_destroy(z->pool);
+	vfree(z->pack_pending);
 	vfree(z->free_pending);
 	vfree(z->table);
+	z->pack_pending = NULL;
 	z->free_pending = NULL;
 	z->comp = NULL;
 	z->pool = NULL;
@@ -176,6 +182,11 @@ int zblk_set_disksize(struct zblk *z, u64 size)
 					       sizeof(unsigned long)),
 				    GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
 	if (!z->free_pending)
+		goto fail;
+	z->pack_pending = __vmalloc(array_size(BITS_TO_LONGS(units),
+					       sizeof(unsigned long)),
+				    GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN);
+	if (!z->pack_pending)
 		goto fail;
 	z->pool = zba_pool_create(z->disk->disk_name, z->unit_size);
 	if (!z->pool)
@@ -394,7 +405,7 @@ int zblk_reset_mem_used_max(struct zblk *z)
 {
 	down_read(&z->init_lock);
 	atomic_long_set(&z->stats.max_used_pages,
-			zblk_init_done(z) ? zba_mem_pages(z->pool) : 0);
+			zblk_init_done(z) ? zblk_mem_pages(z) : 0);
 	up_read(&z->init_lock);
 	return 0;
 }
@@ -413,9 +424,13 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 
 	down_read(&z->init_lock);
 	if (zblk_init_done(z)) {
-		/* Pages and block descriptors: what the pool costs the system. */
-		used = zba_mem_pages(z->pool);
-		meta = zba_meta_bytes(z->pool);
+		/*
+		 * Pages, block descriptors and split units' records: what the
+		 * data costs the system.
+		 */
+		used = zblk_mem_pages(z);
+		meta = zba_meta_bytes(z->pool) +
+		       atomic64_read(&s->split_bytes);
 	}
 	st->orig_data_size = atomic64_read(&s->units_stored) << z->unit_shift;
 	st->compr_data_size = atomic64_read(&s->compr_data_size);
@@ -504,7 +519,8 @@ int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx)
  * @z: the device
  * @st: filled in
  *
- * Context: any; the counters are atomics, read without a lock.
+ * Context: process context; the counters are atomics, read without a lock;
+ *	init_lock is taken for reading to count the packer's pending units.
  */
 void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
 {
@@ -521,6 +537,17 @@ void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
 	st->shrink_over = atomic64_read(&s->shrink_over);
 	st->shrink_ns = atomic64_read(&s->shrink_ns);
 	st->shrink_max_ns = atomic64_read(&s->shrink_max_ns);
+	st->split_blocks = atomic64_read(&s->split_blocks);
+	st->split_units = atomic64_read(&s->split_units);
+	st->packed_units = atomic64_read(&s->packed_units);
+	st->repacked_units = atomic64_read(&s->repacked_units);
+	st->pack_skipped = atomic64_read(&s->pack_skipped);
+	st->pack_failed = atomic64_read(&s->pack_failed);
+	st->pack_pending = 0;
+	down_read(&z->init_lock);
+	if (zblk_init_done(z))
+		st->pack_pending = bitmap_weight(z->pack_pending, z->nr_units);
+	up_read(&z->init_lock);
 }
 
 /**
@@ -541,6 +568,7 @@ int zblk_add(void)
 		return -ENOMEM;
 	init_rwsem(&z->init_lock);
 	INIT_WORK(&z->free_work, zblk_free_work);
+	INIT_DELAYED_WORK(&z->pack_work, zblk_pack_work);
 	z->unit_size = ZBLK_UNIT_SIZE_DEFAULT;
 	z->unit_shift = ilog2(ZBLK_UNIT_SIZE_DEFAULT);
 	z->backend = zblk_comp_find(ZBLK_DEFAULT_ALGO);

@@ -4,7 +4,8 @@
  *
  * One 16-byte entry per unit:
  *   handle: the allocator handle of the unit's object, or the fill value of
- *           a same-filled unit, or 0 for an empty unit;
+ *           a same-filled unit, or the unit's struct zblk_split (SPLIT), or
+ *           0 for an empty unit;
  *   flags:  bits  0..16  object size in bytes (unit_size for raw units)
  *           bits 17..20  "absent" 4K blocks of a 16K unit: discarded, or
  *                        never written since the unit was created; they
@@ -12,6 +13,13 @@
  *           bit  24      LOCK: the entry's lock
  *           bit  25      SAME: handle holds a fill value
  *           bit  26      HUGE: the object is the unit stored raw
+ *           bit  27      SPLIT: the unit's blocks are stored apart
+ *                        (zblkdev/split.c); bits 17..20 still tell the
+ *                        absent blocks, the size bits are 0
+ *           bits 28..31  DEAD: absent blocks of a unit with one object
+ *                        whose bytes that object still holds (discarded
+ *                        after it was compressed): memory the packer can
+ *                        give back by compressing the unit again
  *           bits 32..63  GEN: changes with every change of the unit's
  *                        content (install, free, blocks marked absent), not
  *                        when compaction moves its object; a writer that
@@ -19,9 +27,8 @@
  *                        to know whether the unit changed meanwhile
  *
  * The lock is a sleepable bit lock (wait_on_bit_lock()): it is held while the
- * stream is taken (a mutex) to decompress, and a partial write to a 16K unit
- * that found the unit busy keeps it from load to install, allocating with
- * GFP_NOIO meanwhile (zblkdev/io.c). Contexts that must not sleep
+ * stream is taken (a mutex) to decompress; nothing is compressed or
+ * allocated under it (zblkdev/io.c, zblkdev/split.c). Contexts that must not sleep
  * (swap_slot_free_notify, compaction, which can run from reclaim inside our
  * own write path) only try-lock. Every field other than the lock bit is read
  * and written only with the lock held; writers keep the lock bit set in what
@@ -51,6 +58,9 @@
 #define ZBLK_LOCK_BIT		24
 #define ZBLK_SAME		BIT(25)
 #define ZBLK_HUGE		BIT(26)
+#define ZBLK_SPLIT		BIT(27)
+#define ZBLK_DEAD_SHIFT		28
+#define ZBLK_DEAD_MASK		(((1UL << ZBLK_DISC_BITS) - 1) << ZBLK_DEAD_SHIFT)
 #define ZBLK_LOCKED		BIT(ZBLK_LOCK_BIT)
 #define ZBLK_GEN_SHIFT		32
 #define ZBLK_GEN_ONE		(1UL << ZBLK_GEN_SHIFT)
@@ -167,6 +177,17 @@ static inline bool zblk_entry_huge(const struct zblk_entry *e)
 	return READ_ONCE(e->flags) & ZBLK_HUGE;
 }
 
+static inline bool zblk_entry_split(const struct zblk_entry *e)
+{
+	return READ_ONCE(e->flags) & ZBLK_SPLIT;
+}
+
+/* Absent blocks whose bytes the unit's one object still holds. */
+static inline unsigned long zblk_entry_dead(const struct zblk_entry *e)
+{
+	return (READ_ONCE(e->flags) & ZBLK_DEAD_MASK) >> ZBLK_DEAD_SHIFT;
+}
+
 /* The entry refers to an object in the pool. */
 static inline bool zblk_entry_allocated(const struct zblk_entry *e)
 {
@@ -189,15 +210,24 @@ static inline unsigned long zblk_entry_discarded(const struct zblk_entry *e)
 	return (READ_ONCE(e->flags) & ZBLK_DISC_MASK) >> ZBLK_DISC_SHIFT;
 }
 
+/*
+ * Mark @mask absent in a unit with one object or a fill value (not SPLIT);
+ * blocks newly absent in an object become DEAD.
+ */
 static inline void zblk_entry_set_discarded(struct zblk_entry *e,
 					    unsigned long mask)
 {
 	unsigned long gen = zblk_entry_next_gen(e);
+	unsigned long old = zblk_entry_discarded(e);
+	unsigned long dead = zblk_entry_dead(e);
 	unsigned long flags = READ_ONCE(e->flags) &
-			      ~(ZBLK_DISC_MASK | ZBLK_GEN_MASK);
+			      ~(ZBLK_DISC_MASK | ZBLK_DEAD_MASK | ZBLK_GEN_MASK);
 
+	if (!zblk_entry_same(e))
+		dead |= mask & ~old;
 	WRITE_ONCE(e->flags, flags | gen |
-		   ((mask << ZBLK_DISC_SHIFT) & ZBLK_DISC_MASK));
+		   ((mask << ZBLK_DISC_SHIFT) & ZBLK_DISC_MASK) |
+		   ((dead << ZBLK_DEAD_SHIFT) & ZBLK_DEAD_MASK));
 }
 
 /* zblkdev/io.c */
@@ -207,5 +237,10 @@ struct work_struct;
 void zblk_submit_bio(struct bio *bio);
 void zblk_slot_free_notify(struct block_device *bdev, unsigned long index);
 void zblk_free_work(struct work_struct *work);
+unsigned long zblk_mem_pages(struct zblk *z);
+
+/* zblkdev/split.c */
+void zblk_pack_work(struct work_struct *work);
+void zblk_split_free_all(struct zblk *z);
 
 #endif /* ZBLK_TABLE_H */

@@ -65,7 +65,17 @@ struct zblk_entry;
  * @miss_free:		swap_slot_free_notify calls that found the entry locked
  *			(their blocks go to @free_pending)
  * @retried_free:	blocks of those misses freed later by @free_work
- * @partial_writes:	unit writes done as read-modify-write
+ * @partial_writes:	writes that covered part of a 16K unit (their blocks
+ *			are stored apart: zblkdev/split.c)
+ * @split_blocks:	4K blocks those writes stored as objects of their own
+ * @split_units:	units now split (a gauge)
+ * @split_bytes:	bytes of the split units' records (metadata)
+ * @packed_units:	split units the packer stored as one object again
+ * @repacked_units:	units with one object the packer compressed again to
+ *			drop blocks freed since (DEAD blocks)
+ * @pack_skipped:	packs dropped because the unit changed meanwhile
+ * @pack_failed:	packs that failed (no memory, mem_limit); the unit
+ *			stays as it was
  * @partial_discards:	discards/frees that covered only part of a unit
  * @max_used_pages:	highest pool size seen, in pages
  * @shrink_calls:	shrinker scan calls
@@ -91,6 +101,13 @@ struct zblk_stats {
 	atomic64_t miss_free;
 	atomic64_t retried_free;
 	atomic64_t partial_writes;
+	atomic64_t split_blocks;
+	atomic64_t split_units;
+	atomic64_t split_bytes;
+	atomic64_t packed_units;
+	atomic64_t repacked_units;
+	atomic64_t pack_skipped;
+	atomic64_t pack_failed;
 	atomic64_t partial_discards;
 	atomic_long_t max_used_pages;
 	atomic64_t shrink_calls;
@@ -134,6 +151,12 @@ struct zblk_stats {
  *		(which supersedes the free). Same life time as @table.
  * @free_work:	frees the blocks of @free_pending in process context;
  *		cancelled by reset before anything is freed
+ * @pack_pending: one bit per unit the packer should look at (a split
+ *		write, a partial discard). Set with test_and_set_bit() before
+ *		@pack_work is queued, cleared by it before it looks. Same life
+ *		time as @table.
+ * @pack_work:	the packer (zblkdev/split.c); cancelled by reset after
+ *		@free_work, before anything is freed
  * @stats:	counters
  * @debugfs_dir: /sys/kernel/debug/zblk/zblkN
  */
@@ -158,6 +181,8 @@ struct zblk {
 	struct zblk_compat_shrinker shrinker;
 	unsigned long *free_pending;
 	struct work_struct free_work;
+	unsigned long *pack_pending;
+	struct delayed_work pack_work;
 
 	struct zblk_stats stats;
 	struct dentry *debugfs_dir;
@@ -226,7 +251,17 @@ struct zblk_io_stat {
 /**
  * struct zblk_debug_stat - a snapshot for debug_stat.
  * @miss_free:		swap frees that found their unit locked
- * @partial_writes:	unit writes done as read-modify-write
+ * @partial_writes:	writes that covered part of a 16K unit (their blocks
+ *			are stored apart: zblkdev/split.c)
+ * @split_blocks:	4K blocks those writes stored as objects of their own
+ * @split_units:	units now split (a gauge)
+ * @split_bytes:	bytes of the split units' records (metadata)
+ * @packed_units:	split units the packer stored as one object again
+ * @repacked_units:	units with one object the packer compressed again to
+ *			drop blocks freed since (DEAD blocks)
+ * @pack_skipped:	packs dropped because the unit changed meanwhile
+ * @pack_failed:	packs that failed (no memory, mem_limit); the unit
+ *			stays as it was
  * @partial_discards:	discards/frees that covered only part of a unit
  * @retried_free:	blocks of missed swap frees freed later
  * @shrink_calls:	shrinker scan calls
@@ -236,6 +271,13 @@ struct zblk_io_stat {
  * @shrink_over:	scan calls that offered more objects than nr_to_scan
  * @shrink_ns:		time in scan calls, ns
  * @shrink_max_ns:	longest scan call, ns
+ * @split_blocks:	blocks partial writes stored as objects of their own
+ * @split_units:	units now split
+ * @packed_units:	split units packed into one object again
+ * @repacked_units:	units compressed again to drop freed blocks
+ * @pack_skipped:	packs dropped because the unit changed meanwhile
+ * @pack_failed:	packs that failed (memory)
+ * @pack_pending:	units waiting for the packer now
  */
 struct zblk_debug_stat {
 	u64 miss_free;
@@ -249,6 +291,13 @@ struct zblk_debug_stat {
 	u64 shrink_over;
 	u64 shrink_ns;
 	u64 shrink_max_ns;
+	u64 split_blocks;
+	u64 split_units;
+	u64 packed_units;
+	u64 repacked_units;
+	u64 pack_skipped;
+	u64 pack_failed;
+	u64 pack_pending;
 };
 
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */

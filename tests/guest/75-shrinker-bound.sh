@@ -25,16 +25,6 @@ U=4096
 LEN=$((800 * ZB_MIB))
 T=/sys/kernel/tracing
 
-# zb_dbg DEV FIELD -> one debug_stat field (version 3)
-DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns"
-zb_dbg() {
-	local i
-	head -n1 "/sys/block/$1/debug_stat" | grep -q '^version: 3$' ||
-		zb_fail "debug_stat is not version 3: $(head -n1 /sys/block/$1/debug_stat)"
-	i=$(zb_field_index "$DBG_FIELDS" "$2") || zb_fail "no debug_stat field $2"
-	awk -v i="$i" 'NR == 2 { print $i }' "/sys/block/$1/debug_stat"
-}
-
 trace_on() {
 	[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null
 	if [ ! -d $T/events/vmscan/mm_vmscan_direct_reclaim_begin ]; then

@@ -42,6 +42,8 @@ ZB_MIB=1048576
 ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since metadata_bytes"
 # io_stat fields, zram's order.
 ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
+# debug_stat (version 4), second line
+ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending"
 
 zb_now() { cut -d' ' -f1 /proc/uptime; }
 ZB_T0=$(zb_now)
@@ -271,6 +273,41 @@ zb_io() {
 	''|*[!0-9]*) zb_fail "$1 io_stat field $i ($2) is '$v' (io_stat: $(cat "/sys/block/$1/io_stat"))" ;;
 	esac
 	echo "$v"
+}
+
+# zb_dbg DEV FIELD -> value of one debug_stat field
+zb_dbg() {
+	local i v
+	head -n1 "/sys/block/$1/debug_stat" | grep -q '^version: 4$' ||
+		zb_fail "$1 debug_stat is not version 4: $(head -n1 "/sys/block/$1/debug_stat")"
+	i=$(zb_field_index "$ZB_DBG_FIELDS" "$2") || zb_fail "zb_dbg: no debug_stat field '$2'"
+	v=$(awk -v i="$i" 'NR == 2 { print $i }' "/sys/block/$1/debug_stat")
+	case "$v" in
+	''|*[!0-9]*) zb_fail "$1 debug_stat field $i ($2) is '$v' (debug_stat: $(tail -n1 "/sys/block/$1/debug_stat"))" ;;
+	esac
+	echo "$v"
+}
+
+# zb_show_dbg DEV: the split/pack fields of debug_stat, for the log
+zb_show_dbg() {
+	local f line=
+	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending; do
+		line="$line $f=$(zb_dbg "$1" $f)"
+	done
+	zb_info "$1 debug_stat:$line"
+}
+
+# zb_pack_settle DEV [SECONDS]: wait until the packer has nothing pending
+# (it runs 10 ms after a unit is queued); fail after SECONDS (default 60)
+zb_pack_settle() {
+	local dev=$1 t=$((${2:-60} * 10))
+	while [ "$(zb_dbg "$dev" pack_pending)" -gt 0 ]; do
+		t=$((t - 1))
+		[ $t -gt 0 ] || { zb_show_dbg "$dev"; zb_fail "$dev: the packer still has units pending after ${2:-60}s"; }
+		sleep 0.1
+	done
+	# a unit queued while the last run ended may still be in flight
+	sleep 0.2
 }
 
 # zb_show_mm DEV [INDENT]: mm_stat, one named field a line
