@@ -131,6 +131,9 @@ static void zblk_strm_free(struct zblk_comp *comp, struct zblk_strm *strm)
 	kvfree(strm->buffer);
 	kvfree(strm->local_copy);
 	kvfree(strm->unit_buf);
+	kvfree(strm->cache_buf);
+	strm->cache_buf = NULL;
+	strm->cache_len = 0;
 	strm->ctx = NULL;
 	strm->buffer = NULL;
 	strm->local_copy = NULL;
@@ -155,7 +158,10 @@ static int zblk_strm_alloc(struct zblk_comp *comp, struct zblk_strm *strm,
 	strm->buffer = kvmalloc_node(2 * comp->unit_size, GFP_KERNEL, node);
 	strm->local_copy = kvmalloc_node(comp->unit_size, GFP_KERNEL, node);
 	strm->unit_buf = kvmalloc_node(comp->unit_size, GFP_KERNEL, node);
-	if (!strm->ctx || !strm->buffer || !strm->local_copy || !strm->unit_buf)
+	strm->cache_buf = kvmalloc_node(comp->unit_size, GFP_KERNEL, node);
+	strm->cache_len = 0;
+	if (!strm->ctx || !strm->buffer || !strm->local_copy ||
+	    !strm->unit_buf || !strm->cache_buf)
 		return -ENOMEM;
 	return 0;
 }
@@ -274,7 +280,7 @@ struct zblk_comp *zblk_comp_create(const struct zblk_backend *be, int level,
 	comp->be = be;
 	comp->level = level == ZBLK_LEVEL_DEFAULT ? be->default_level : level;
 	comp->unit_size = unit_size;
-	comp->strm_size = be->ctx_size(comp->level, unit_size) + 4 * unit_size;
+	comp->strm_size = be->ctx_size(comp->level, unit_size) + 5 * unit_size;
 	atomic_set(&comp->nr_strms, 0);
 	comp->stream = alloc_percpu(struct zblk_strm);
 	if (!comp->stream) {
@@ -358,6 +364,11 @@ int zblk_decompress_head(struct zblk_comp *comp, struct zblk_strm *strm,
 		return comp->be->decompress(strm->ctx, src, src_len, dst,
 					    comp->unit_size);
 	return comp->be->decompress_head(strm->ctx, src, src_len, dst, head);
+}
+
+bool zblk_comp_stops_early(struct zblk_comp *comp)
+{
+	return comp->be->decompress_head != NULL;
 }
 
 const char *zblk_comp_name(struct zblk_comp *comp)

@@ -6,8 +6,9 @@
  * calling the kernel's library directly (lz4, lz4hc, zstd). A zblk_comp is
  * one device's compressor: the chosen backend, its level, and one stream per
  * online CPU (CPU hotplug sets them up and frees them). A stream holds the
- * backend's working memory and a buffer of
- * 2 * unit_size bytes for compressed output; its mutex makes it exclusive, so
+ * backend's working memory, a buffer of 2 * unit_size bytes for
+ * compressed output and three unit_size buffers (local_copy, unit_buf,
+ * cache_buf); its mutex makes it exclusive, so
  * a caller may sleep while it holds a stream. Memory allocated while holding a
  * stream must not recurse into block I/O (GFP_NOIO): reclaim writing swap back
  * to a zblk device would otherwise wait for the stream held by its own task.
@@ -33,6 +34,13 @@
  * @local_copy: unit_size bytes for zba_read_begin() (protected by @lock)
  * @unit_buf: unit_size bytes where the device gathers a unit that a bio
  *	covers in part or across pages (protected by @lock)
+ * @cache_buf: unit_size bytes where the device keeps the last unit it
+ *	decompressed for a read, for the neighbouring reads that swap-in and
+ *	sequential I/O make (protected by @lock)
+ * @cache_key: which unit @cache_buf holds, in the device's own terms
+ *	(protected by @lock)
+ * @cache_len: bytes of @cache_buf that hold the unit from its start; 0
+ *	when it holds nothing (when the stream is set up). Protected by @lock.
  */
 struct zblk_strm {
 	struct mutex lock;
@@ -40,6 +48,9 @@ struct zblk_strm {
 	void *buffer;
 	void *local_copy;
 	void *unit_buf;
+	void *cache_buf;
+	u64 cache_key;
+	unsigned int cache_len;
 };
 
 /**
@@ -227,6 +238,16 @@ int zblk_decompress(struct zblk_comp *comp, struct zblk_strm *strm,
 int zblk_decompress_head(struct zblk_comp *comp, struct zblk_strm *strm,
 			 const void *src, unsigned int src_len, void *dst,
 			 unsigned int head);
+
+/**
+ * zblk_comp_stops_early() - can zblk_decompress_head() stop early?
+ * @comp: the compressor
+ *
+ * Context: any context.
+ * Return: true if the backend decodes only the bytes asked for (lz4), false
+ *	if it always decodes the whole unit (zstd).
+ */
+bool zblk_comp_stops_early(struct zblk_comp *comp);
 
 /**
  * zblk_comp_name() - the backend's name.

@@ -115,7 +115,24 @@ wr() { # VALUE FILE: write, report failures
 	fi
 }
 
+# pack_settle NODE: wait (at most 60 s) until a zblk device's packer has no
+# unit pending (debug_stat version 4, field 18), so that mm_stat and the
+# system's memory show 16K units written 4K at a time as they will stay;
+# the time waited, in ms, is added to $pack_wait_ms
+pack_wait_ms=0
+pack_settle() {
+	local f=/sys/block/$1/debug_stat t=0
+	head -n1 "$f" 2>/dev/null | grep -q '^version: 4$' || return 0
+	while [ "$(awk 'NR == 2 { print $18 }' "$f")" != 0 ] && [ $t -lt 600 ]; do
+		sleep 0.1
+		t=$((t + 1))
+	done
+	[ $t -lt 600 ] || err "$1: the packer still has units pending after 60 s"
+	pack_wait_ms=$((pack_wait_ms + t * 100))
+}
+
 mm_stat() { # NODE -> mm_stat line, or brd's equivalent
+	pack_settle "$1"
 	if [ -r "/sys/block/$1/mm_stat" ]; then
 		tr -s ' \t' ' ' <"/sys/block/$1/mm_stat" | sed 's/^ //; s/ $//'
 	else
@@ -255,10 +272,12 @@ phase_density() {
 		mem0=$(mem_json)
 		if setup "$d" "$n" "$SIZE"; then
 			run_load fill $LOPT --dev /dev/$n; fill=$load; frc=$?
+			pack_wait_ms=0
+			pack_settle $n
 			mem1=$(mem_json)
 			mm=$(mm_stat $n)
 			run_load verify $LOPT --dev /dev/$n; ver=$load; vrc=$?
-			echo "@@R {\"phase\":\"density\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"mm_stat\":\"$mm\",\"mem_before\":$mem0,\"mem_after\":$mem1,\"fill\":$fill,\"verify\":$ver}"
+			echo "@@R {\"phase\":\"density\",$(spec_json $d),\"node\":\"$n\",\"size\":$SIZE,\"mm_stat\":\"$mm\",\"mem_before\":$mem0,\"mem_after\":$mem1,\"pack_wait_ms\":$pack_wait_ms,\"fill\":$fill,\"verify\":$ver}"
 			[ $frc = 0 ] && [ $vrc = 0 ] && ok_devices="$ok_devices $d"
 		fi
 		stepped

@@ -476,6 +476,49 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
 }
 
 /**
+ * zblk_read_cached() - blocks [0, @b1) of a locked one-object unit, in the
+ *	stream's cache_buf.
+ * @z: the device
+ * @strm: a stream the caller holds (its cache_buf is this CPU's last unit)
+ * @e: the entry, locked; it holds one object (not split)
+ * @index: its unit
+ * @b1: block after the last one wanted
+ *
+ * The cache is keyed by the unit and its generation, which moves on with
+ * every change of the unit's content, so a stale copy is never used and
+ * nothing needs invalidating. A miss decodes up to block @b1 (lz4), a unit
+ * read again while still cached is decoded whole: swap-in and sequential
+ * reads then decode each unit once, random reads no more than they need.
+ * Context: entry locked, @strm held; does not sleep.
+ * Return: 0 or -EIO (the object does not decompress).
+ */
+static int zblk_read_cached(struct zblk *z, struct zblk_strm *strm,
+			    struct zblk_entry *e, u32 index, unsigned int b1)
+{
+	u64 key = (u64)zblk_entry_gen(e) << 32 | index;
+	unsigned int len = b1 << ZBLK_BLOCK_SHIFT;
+	int ret;
+
+	if (strm->cache_len && strm->cache_key == key) {
+		if (strm->cache_len >= len) {
+			atomic64_inc(&z->stats.read_cache_hits);
+			return 0;
+		}
+		len = z->unit_size;
+	}
+	if (!zblk_comp_stops_early(z->comp))
+		len = z->unit_size;
+	strm->cache_len = 0;
+	ret = zblk_load_unit(z, strm, e, strm->cache_buf, 0,
+			     len >> ZBLK_BLOCK_SHIFT);
+	if (ret)
+		return ret;
+	strm->cache_key = key;
+	strm->cache_len = len;
+	return 0;
+}
+
+/**
  * zblk_read_piece() - read [@off, +@len) of unit @index into @bio.
  * @z: the device
  * @bio: the bio
@@ -487,8 +530,10 @@ static struct page *zblk_whole_page(struct zblk *z, struct bio *bio,
  * A unit with no object is unlocked before its fill is written to the bio,
  * and takes no stream. Else the stream is taken under the entry lock, the
  * blocks the piece covers are loaded into the bio's page (a whole 4K unit
- * in one page-aligned segment) or into the stream's unit_buf, the entry
- * unlocked, and the bytes asked for copied out.
+ * in one page-aligned segment), or found in or loaded into the stream's
+ * cache of its last unit (zblk_read_cached()), or for a split unit loaded
+ * into its unit_buf; the entry is unlocked and the bytes asked for copied
+ * out.
  * Context: process context, may sleep.
  * Return: 0 or -EIO (the object does not decompress).
  */
@@ -502,7 +547,7 @@ static int zblk_read_piece(struct zblk *z, struct bio *bio,
 	struct zblk_entry *e = &z->table[index];
 	struct zblk_strm *strm;
 	struct zblk_fill f;
-	void *dst;
+	void *dst, *buf;
 	int ret;
 
 	zblk_entry_lock(e);
@@ -513,19 +558,23 @@ static int zblk_read_piece(struct zblk *z, struct bio *bio,
 		return 0;
 	}
 	strm = zblk_strm_get(z->comp);
+	buf = strm->unit_buf;
 	if (page) {
 		dst = kmap_local_page(page);
 		ret = zblk_load_unit(z, strm, e, dst, b0, b1);
 		flush_dcache_page(page);
 		kunmap_local(dst);
+	} else if (!zblk_entry_split(e)) {
+		ret = zblk_read_cached(z, strm, e, index, b1);
+		buf = strm->cache_buf;
 	} else {
-		ret = zblk_load_unit(z, strm, e, strm->unit_buf, b0, b1);
+		ret = zblk_load_unit(z, strm, e, buf, b0, b1);
 	}
 	zblk_entry_unlock(e);
 	if (!ret && page)
 		bio_advance_iter_single(bio, iter, len);
 	else if (!ret)
-		zblk_copy_to_bio(bio, iter, strm->unit_buf + off, len);
+		zblk_copy_to_bio(bio, iter, buf + off, len);
 	zblk_strm_put(z->comp, strm);
 	if (ret)
 		pr_err_ratelimited("%s: unit %u does not decompress\n",

@@ -543,6 +543,7 @@ void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
 	st->repacked_units = atomic64_read(&s->repacked_units);
 	st->pack_skipped = atomic64_read(&s->pack_skipped);
 	st->pack_failed = atomic64_read(&s->pack_failed);
+	st->read_cache_hits = atomic64_read(&s->read_cache_hits);
 	st->pack_pending = 0;
 	down_read(&z->init_lock);
 	if (zblk_init_done(z))

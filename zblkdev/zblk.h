@@ -76,6 +76,8 @@ struct zblk_entry;
  * @pack_skipped:	packs dropped because the unit changed meanwhile
  * @pack_failed:	packs that failed (no memory, mem_limit); the unit
  *			stays as it was
+ * @read_cache_hits:	reads served from a stream's copy of the last unit it
+ *			decompressed (zblkdev/io.c, zblk_read_cached())
  * @partial_discards:	discards/frees that covered only part of a unit
  * @max_used_pages:	highest pool size seen, in pages
  * @shrink_calls:	shrinker scan calls
@@ -108,6 +110,7 @@ struct zblk_stats {
 	atomic64_t repacked_units;
 	atomic64_t pack_skipped;
 	atomic64_t pack_failed;
+	atomic64_t read_cache_hits;
 	atomic64_t partial_discards;
 	atomic_long_t max_used_pages;
 	atomic64_t shrink_calls;
@@ -262,6 +265,8 @@ struct zblk_io_stat {
  * @pack_skipped:	packs dropped because the unit changed meanwhile
  * @pack_failed:	packs that failed (no memory, mem_limit); the unit
  *			stays as it was
+ * @read_cache_hits:	reads served from a stream's copy of the last unit it
+ *			decompressed (zblkdev/io.c, zblk_read_cached())
  * @partial_discards:	discards/frees that covered only part of a unit
  * @retried_free:	blocks of missed swap frees freed later
  * @shrink_calls:	shrinker scan calls
@@ -278,6 +283,7 @@ struct zblk_io_stat {
  * @pack_skipped:	packs dropped because the unit changed meanwhile
  * @pack_failed:	packs that failed (memory)
  * @pack_pending:	units waiting for the packer now
+ * @read_cache_hits:	reads served from a stream's last unit
  */
 struct zblk_debug_stat {
 	u64 miss_free;
@@ -298,6 +304,7 @@ struct zblk_debug_stat {
 	u64 pack_skipped;
 	u64 pack_failed;
 	u64 pack_pending;
+	u64 read_cache_hits;
 };
 
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */

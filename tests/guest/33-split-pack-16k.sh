@@ -8,7 +8,8 @@
 #      block) reads back intact, and once the packer is done no unit is left
 #      split and the data takes no more memory than the same bytes written
 #      16 KiB at a time to a second device (compr_data_size within 1%,
-#      mem_used_total within 4%);
+#      mem_used_total within 4%); read 4 KiB at a time, most reads are
+#      served from the stream's copy of the unit (read_cache_hits);
 #   2. blocks 1 and 2 of every unit discarded: the units are compressed again
 #      without them (repacked_units), compr_data_size falls, and the device
 #      reads as the corpus with those blocks zeroed;
@@ -62,6 +63,12 @@ for algo in lz4 zstd; do
 	zb_expect_gt "zblk0 packed_units" "$(zb_dbg zblk0 packed_units)" $((UNITS / 2))
 	zb_expect_str "zblk0 content (4K writes, packed)" "$(zb_dev_md5 zblk0 0 $LEN direct)" "$want"
 	zb_expect_str "zblk1 content (16K writes)" "$(zb_dev_md5 zblk1 0 $LEN direct)" "$want"
+	h0=$(zb_dbg zblk0 read_cache_hits)
+	got=$(dd if=/dev/zblk0 bs=4k count=$((LEN / 4096)) iflag=direct status=none | zb_md5)
+	zb_expect_str "zblk0 content read 4K at a time" "$got" "$want"
+	h=$(( $(zb_dbg zblk0 read_cache_hits) - h0))
+	zb_info "4K reads served from the stream's last unit: $h of $((LEN / 4096))"
+	zb_expect_ge "zblk0 read_cache_hits over sequential 4K reads" $h $((LEN / 4096 / 2))
 	c0=$(zb_mm zblk0 compr_data_size) c1=$(zb_mm zblk1 compr_data_size)
 	zb_info "compr_data_size packed/whole: $(zb_ratio $c0 $c1)"
 	zb_within $c0 $c1 1 || zb_fail "zblk0 compr_data_size $c0 is more than 1% above zblk1's $c1"

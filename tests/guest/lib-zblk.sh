@@ -43,7 +43,7 @@ ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_m
 # io_stat fields, zram's order.
 ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
 # debug_stat (version 4), second line
-ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending"
+ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits"
 
 zb_now() { cut -d' ' -f1 /proc/uptime; }
 ZB_T0=$(zb_now)
@@ -291,7 +291,7 @@ zb_dbg() {
 # zb_show_dbg DEV: the split/pack fields of debug_stat, for the log
 zb_show_dbg() {
 	local f line=
-	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending; do
+	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits; do
 		line="$line $f=$(zb_dbg "$1" $f)"
 	done
 	zb_info "$1 debug_stat:$line"
