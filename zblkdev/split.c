@@ -27,13 +27,16 @@
  * and the unit's old object as soon as no block reads from it.
  *
  * The packer (zblk_pack_work(), a delayed work item per device) looks at
- * the units whose bit is set in pack_pending: a split unit whose blocks
- * are all present, or whose old object carries two or more blocks that no
- * longer read from it, and a one-object unit with two or more DEAD blocks,
- * are loaded, compressed as one unit and installed if the unit did not
- * change meanwhile (its generation; else the work is dropped and counted
- * as pack_skipped). A split unit with blocks still absent and no old
- * object costs what 4K units cost, and stays split until it fills up.
+ * the units whose bit is set in pack_pending: a split unit with no old
+ * object whose blocks are all present, a split unit whose old object holds
+ * two or more blocks that nobody reads from it any more, and a one-object
+ * unit with two or more DEAD blocks, are loaded, compressed as one unit and
+ * installed if the unit did not change meanwhile (its generation; else the
+ * work is dropped and counted as pack_skipped). A split unit with blocks
+ * still absent and no old object costs what 4K units cost, and stays split
+ * until it fills up; one whose old object wastes a single block waits for
+ * a second (a steady stream of random 4K overwrites then repacks a unit
+ * every other write, not after every write).
  *
  * Locking: as io.c (order in zblk.h). Records are read and changed under
  * the entry lock only; they are kmalloc'd (counted as metadata in
@@ -409,10 +412,13 @@ static bool zblk_pack_wanted(struct zblk *z, struct zblk_entry *e)
 	if (!zblk_entry_split(e))
 		return hweight_long(zblk_entry_dead(e)) >= ZBLK_PACK_DEAD_MIN;
 	s = zblk_entry_split_rec(e);
-	if (!zblk_split_mask(z, s, ZBLK_BLK_ABSENT))
-		return true;
-	unread = zblk_all_blocks(z) & ~zblk_split_mask(z, s, ZBLK_BLK_PACKED);
-	return s->packed && hweight_long(unread) >= ZBLK_PACK_DEAD_MIN;
+	if (s->packed) {
+		/* Blocks whose bytes in the old object nobody reads. */
+		unread = zblk_all_blocks(z) &
+			 ~zblk_split_mask(z, s, ZBLK_BLK_PACKED);
+		return hweight_long(unread) >= ZBLK_PACK_DEAD_MIN;
+	}
+	return !zblk_split_mask(z, s, ZBLK_BLK_ABSENT);
 }
 
 /**
