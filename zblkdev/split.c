@@ -81,6 +81,9 @@ enum zblk_blk_kind {
  * @packed: handle of the unit's old object, or 0 once no block reads it
  * @packed_size: its size
  * @packed_raw: it is the unit stored raw (counted in huge_units)
+ * @packed_mask: blocks whose data the old object holds (those present when
+ *	the unit was split); those of them no longer PACKED are bytes that
+ *	nobody reads
  * @kind: each block's enum zblk_blk_kind
  * @size: OBJ, RAW: the block's object size
  * @val: OBJ, RAW: the block's object handle; SAME: its fill value
@@ -91,6 +94,7 @@ struct zblk_split {
 	unsigned long packed;
 	unsigned int packed_size;
 	bool packed_raw;
+	u8 packed_mask;
 	u8 kind[ZBLK_UNIT_BLOCKS_MAX];
 	u16 size[ZBLK_UNIT_BLOCKS_MAX];
 	unsigned long val[ZBLK_UNIT_BLOCKS_MAX];
@@ -143,6 +147,7 @@ static void zblk_split_drop_packed(struct zblk *z, struct zblk_split *s)
 	s->packed = 0;
 	s->packed_size = 0;
 	s->packed_raw = false;
+	s->packed_mask = 0;
 }
 
 /**
@@ -208,6 +213,7 @@ static void zblk_split_convert(struct zblk *z, struct zblk_entry *e,
 		s->packed = e->handle;
 		s->packed_size = zblk_entry_size(e);
 		s->packed_raw = zblk_entry_huge(e);
+		s->packed_mask = zblk_all_blocks(z) & ~absent;
 	}
 	for (b = 0; b < zblk_unit_blocks(z); b++) {
 		if (absent & BIT(b))
@@ -414,7 +420,7 @@ static bool zblk_pack_wanted(struct zblk *z, struct zblk_entry *e)
 	s = zblk_entry_split_rec(e);
 	if (s->packed) {
 		/* Blocks whose bytes in the old object nobody reads. */
-		unread = zblk_all_blocks(z) &
+		unread = s->packed_mask &
 			 ~zblk_split_mask(z, s, ZBLK_BLK_PACKED);
 		return hweight_long(unread) >= ZBLK_PACK_DEAD_MIN;
 	}
