@@ -213,7 +213,9 @@ static void zblk_split_convert(struct zblk *z, struct zblk_entry *e,
 		s->packed = e->handle;
 		s->packed_size = zblk_entry_size(e);
 		s->packed_raw = zblk_entry_huge(e);
-		s->packed_mask = zblk_all_blocks(z) & ~absent;
+		/* Present blocks, and absent ones it still holds (DEAD). */
+		s->packed_mask = zblk_all_blocks(z) &
+				 ~(absent & ~zblk_entry_dead(e));
 	}
 	for (b = 0; b < zblk_unit_blocks(z); b++) {
 		if (absent & BIT(b))
