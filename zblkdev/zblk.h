@@ -213,16 +213,17 @@ struct zblk_config {
  * struct zblk_mm_stat - a snapshot for mm_stat.
  * @orig_data_size:	units stored * unit size, bytes
  * @compr_data_size:	bytes of stored objects
- * @mem_used_total:	bytes the pool holds: pages plus @metadata_bytes
- *			rounded up to pages (zba_mem_pages())
+ * @mem_used_total:	bytes the data costs: pool pages plus
+ *			@metadata_bytes rounded up to pages (zblk_mem_pages())
  * @mem_limit:		bytes, 0 for none
  * @mem_used_max:	bytes, highest @mem_used_total seen at a write
  * @same_pages:		same-filled units
  * @pages_compacted:	pages freed by compaction
  * @huge_pages:		units stored raw
  * @huge_pages_since:	units ever stored raw
- * @metadata_bytes:	bytes of the allocator's block descriptors (in
- *			@mem_used_total; zram's mm_stat counts no metadata)
+ * @metadata_bytes:	bytes of the allocator's block descriptors and of
+ *			split units' records (in @mem_used_total; zram's
+ *			mm_stat counts no metadata)
  */
 struct zblk_mm_stat {
 	u64 orig_data_size;
