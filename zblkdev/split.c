@@ -21,22 +21,23 @@
  *   empty --16K write--> one object ("packed") --4K write--> split
  *   empty --4K write--> split --packer--> one object
  *   one object --partial discard--> one object with DEAD blocks
- *             --packer, >= 2 dead--> one smaller object
+ *             --packer--> one smaller object
  *   anything --16K write / whole discard--> one object / empty
  * A swap free of a split unit's block frees that block's object at once,
  * and the unit's old object as soon as no block reads from it.
  *
  * The packer (zblk_pack_work(), a delayed work item per device) looks at
  * the units whose bit is set in pack_pending: a split unit with no old
- * object whose blocks are all present, a split unit whose old object holds
- * two or more blocks that nobody reads from it any more, and a one-object
- * unit with two or more DEAD blocks, are loaded, compressed as one unit and
- * installed if the unit did not change meanwhile (its generation; else the
- * work is dropped and counted as pack_skipped). A split unit with blocks
- * still absent and no old object costs what 4K units cost, and stays split
- * until it fills up; one whose old object wastes a single block waits for
- * a second (a steady stream of random 4K overwrites then repacks a unit
- * every other write, not after every write).
+ * object whose blocks are all present; a split unit whose old object holds
+ * a block that was freed since, or two or more that were overwritten; and a
+ * one-object unit with a DEAD block. Those are loaded, compressed as one
+ * unit and installed if the unit did not change meanwhile (its generation;
+ * else the work is dropped and counted as pack_skipped). A split unit with
+ * blocks still absent and no old object costs what 4K units cost, and stays
+ * split until it fills up. Freed bytes go at once (swap reads back, frees
+ * and writes pages elsewhere: memory held by freed pages would grow with
+ * every pass); one overwritten block is tolerated until a second, so a
+ * steady stream of random 4K overwrites repacks a unit every other write.
  *
  * Locking: as io.c (order in zblk.h). Records are read and changed under
  * the entry lock only; they are kmalloc'd (counted as metadata in
@@ -64,9 +65,13 @@
  * swap-out writes one after another then usually fill the unit first. */
 #define ZBLK_PACK_DELAY		msecs_to_jiffies(10)
 
-/* Blocks no longer reading from a unit's old object that make it worth
- * compressing again (half of a 16K unit). */
-#define ZBLK_PACK_DEAD_MIN	2
+/*
+ * Overwritten blocks (split units with an old object) that make a unit worth
+ * compressing again. A block freed (discarded, swap free) is enough on its
+ * own: its bytes would stay in memory for nothing, while an overwritten
+ * unit is likely to be written again soon.
+ */
+#define ZBLK_PACK_UNREAD_MIN	2
 
 enum zblk_blk_kind {
 	ZBLK_BLK_ABSENT = 0,
@@ -418,13 +423,14 @@ static bool zblk_pack_wanted(struct zblk *z, struct zblk_entry *e)
 	if (!zblk_entry_allocated(e))
 		return false;
 	if (!zblk_entry_split(e))
-		return hweight_long(zblk_entry_dead(e)) >= ZBLK_PACK_DEAD_MIN;
+		return zblk_entry_dead(e);
 	s = zblk_entry_split_rec(e);
 	if (s->packed) {
 		/* Blocks whose bytes in the old object nobody reads. */
 		unread = s->packed_mask &
 			 ~zblk_split_mask(z, s, ZBLK_BLK_PACKED);
-		return hweight_long(unread) >= ZBLK_PACK_DEAD_MIN;
+		return (unread & zblk_split_mask(z, s, ZBLK_BLK_ABSENT)) ||
+		       hweight_long(unread) >= ZBLK_PACK_UNREAD_MIN;
 	}
 	return !zblk_split_mask(z, s, ZBLK_BLK_ABSENT);
 }
