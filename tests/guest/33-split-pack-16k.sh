@@ -76,7 +76,10 @@ for algo in lz4 zstd; do
 		zb_fail "zblk0 read 4K at a time does not match the corpus: $(cat /tmp/load.out)"
 	h=$(( $(zb_dbg zblk0 read_cache_hits) - h0))
 	zb_info "4K reads served from the stream's last unit: $h of $((LEN / 4096))"
-	zb_expect_ge "zblk0 read_cache_hits over sequential 4K reads" $h $((LEN / 4096 / 2))
+	# lz4 decodes a unit's first block alone, then the whole unit on the
+	# second read: 2 hits of 4; zstd 3 of 4; a reader moved to another CPU
+	# (another stream) misses once more
+	zb_expect_ge "zblk0 read_cache_hits over sequential 4K reads" $h $((LEN / 4096 / 4))
 	c0=$(zb_mm zblk0 compr_data_size) c1=$(zb_mm zblk1 compr_data_size)
 	zb_info "compr_data_size packed/whole: $(zb_ratio $c0 $c1)"
 	zb_within $c0 $c1 1 || zb_fail "zblk0 compr_data_size $c0 is more than 1% above zblk1's $c1"
