@@ -522,8 +522,8 @@ zb_swap_all_freed() {
 		t=$((t - 1))
 	done
 	zb_info "after swapoff: io_stat notify_free $(zb_io $dev notify_free);" \
-		"debug_stat (miss_free partial_writes partial_discards [retried_free]):" \
-		"$(tail -n1 /sys/block/$dev/debug_stat)"
+		"miss_free $(zb_dbg $dev miss_free), retried_free $(zb_dbg $dev retried_free)"
+	zb_show_dbg $dev
 	zb_show_mm $dev
 	zb_expect_le "orig_data_size after swapoff (the swap header's unit only; missed frees must be retried)" "$orig" "$unit"
 	zb_expect_le "compr_data_size after swapoff" "$(zb_mm $dev compr_data_size)" "$unit"
@@ -571,6 +571,14 @@ zb_swap_test() {
 	zb_expect_ge "swap used in kB ($((total / ZB_MIB)) MiB written, memory.max ${max}M)" \
 		"$swkb" $(( (total / ZB_MIB - max - 8) * 1024 ))
 	zb_expect_ge "orig_data_size while swapped out" "$orig" $(( (total / ZB_MIB - max - 8) * ZB_MIB ))
+	if [ "$unit" -gt "$(zb_page_size)" ]; then
+		# swap writes single pages: 16K units are split, then packed
+		zb_pack_settle $dev
+		zb_show_dbg $dev
+		zb_expect_gt "split_blocks (pages swapped out into 16K units)" "$(zb_dbg $dev split_blocks)" 0
+		zb_expect_gt "packed_units (filled units stored whole by the packer)" "$(zb_dbg $dev packed_units)" 0
+		zb_expect_eq "pack_failed" "$(zb_dbg $dev pack_failed)" 0
+	fi
 
 	zb_step "read every file back in the cgroup (swapping it in) and check its md5"
 	echo $$ >$ZB_CG/$cg/cgroup.procs || zb_fail "cannot join $cg"
