@@ -287,9 +287,15 @@ unsigned long zblk_mem_pages(struct zblk *z)
 	       DIV_ROUND_UP(atomic64_read(&z->stats.split_bytes), PAGE_SIZE);
 }
 
+/* The bytes to compress, mapped read-only (a pointer to const). */
 static const void *zblk_src_map(const struct zblk_src *src)
 {
-	return src->page ? kmap_local_page(src->page) + src->offset : src->buf;
+	const void *p;
+
+	if (!src->page)
+		return src->buf;
+	p = kmap_local_page(src->page);
+	return p + src->offset;
 }
 
 static void zblk_src_unmap(const struct zblk_src *src, const void *p)
