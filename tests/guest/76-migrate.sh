@@ -16,9 +16,11 @@
 # compaction the kernel starts on its own as the files go is counted too)
 # and after. Checks: the zram round migrates at least
 # a third of its pages (else the set-up proves nothing); the zblk round
-# migrates at least a third of its pages and at least half as many as the
-# zram round (before issue 16 zblk's pages were pinned and only other pages
-# moved: 8-13% of its pool's count); after compaction the zblk round has at
+# migrates at least a third of its pages (before issue 16 zblk's pages were
+# pinned and only other pages moved: 8-13% of its pool's count; a check
+# against zram's count was dropped: zram's pages can move twice in one run,
+# 10893 migrations of a 9409-page pool on 6.12, so it failed at random);
+# after compaction the zblk round has at
 # least 80% of the zram round's free order-9 blocks (a check that zblk is not
 # worse, not of migration: pinned pages sit grouped in unmovable pageblocks,
 # so the figure was no lower before); every byte of both devices matches the
@@ -143,7 +145,6 @@ zb_expect_ge "zram: pages migrated x3 (at least a third of its $zram_pages pages
 	$((3 * zram_mig)) "$zram_pages"
 zb_expect_ge "zblk: pages migrated x3 (at least a third of its $zblk_pages pages)" \
 	$((3 * zblk_mig)) "$zblk_pages"
-zb_expect_ge "zblk: pages migrated x2 (at least half of zram's $zram_mig)" $((2 * zblk_mig)) "$zram_mig"
 zb_expect_ge "zblk: free order>=9 blocks after compaction x10 (at least 80% of zram's $zram_o9a)" \
 	$((10 * zblk_o9a)) $((8 * zram_o9a))
 zb_pass
