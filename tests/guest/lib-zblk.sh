@@ -253,39 +253,29 @@ zb_field_index() {
 	return 1
 }
 
-# zb_mm DEV FIELD -> value of one mm_stat field
-zb_mm() {
-	local i v
-	i=$(zb_field_index "$ZB_MM_FIELDS" "$2") || zb_fail "zb_mm: no mm_stat field '$2'"
-	v=$(awk -v i="$i" '{ print $i }' "/sys/block/$1/mm_stat")
+# zb_stat_field DEV FILE FIELDS NAME LINE -> field NAME (one of the list
+# FIELDS) of line LINE of /sys/block/DEV/FILE; fails unless it is a number
+zb_stat_field() {
+	local f=/sys/block/$1/$2 i v
+	i=$(zb_field_index "$3" "$4") || zb_fail "no $2 field '$4'"
+	v=$(awk -v i="$i" -v n="$5" 'NR == n { print $i }' "$f")
 	case "$v" in
-	''|*[!0-9]*) zb_fail "$1 mm_stat field $i ($2) is '$v' (mm_stat: $(cat "/sys/block/$1/mm_stat"))" ;;
+	''|*[!0-9]*) zb_fail "$1 $2 field $i ($4) is '$v' ($2: $(sed -n "$5p" "$f"))" ;;
 	esac
 	echo "$v"
 }
+
+# zb_mm DEV FIELD -> value of one mm_stat field
+zb_mm() { zb_stat_field "$1" mm_stat "$ZB_MM_FIELDS" "$2" 1; }
 
 # zb_io DEV FIELD -> value of one io_stat field
-zb_io() {
-	local i v
-	i=$(zb_field_index "$ZB_IO_FIELDS" "$2") || zb_fail "zb_io: no io_stat field '$2'"
-	v=$(awk -v i="$i" '{ print $i }' "/sys/block/$1/io_stat")
-	case "$v" in
-	''|*[!0-9]*) zb_fail "$1 io_stat field $i ($2) is '$v' (io_stat: $(cat "/sys/block/$1/io_stat"))" ;;
-	esac
-	echo "$v"
-}
+zb_io() { zb_stat_field "$1" io_stat "$ZB_IO_FIELDS" "$2" 1; }
 
-# zb_dbg DEV FIELD -> value of one debug_stat field
+# zb_dbg DEV FIELD -> value of one debug_stat field (version 4)
 zb_dbg() {
-	local i v
 	head -n1 "/sys/block/$1/debug_stat" | grep -q '^version: 4$' ||
 		zb_fail "$1 debug_stat is not version 4: $(head -n1 "/sys/block/$1/debug_stat")"
-	i=$(zb_field_index "$ZB_DBG_FIELDS" "$2") || zb_fail "zb_dbg: no debug_stat field '$2'"
-	v=$(awk -v i="$i" 'NR == 2 { print $i }' "/sys/block/$1/debug_stat")
-	case "$v" in
-	''|*[!0-9]*) zb_fail "$1 debug_stat field $i ($2) is '$v' (debug_stat: $(tail -n1 "/sys/block/$1/debug_stat"))" ;;
-	esac
-	echo "$v"
+	zb_stat_field "$1" debug_stat "$ZB_DBG_FIELDS" "$2" 2
 }
 
 # zb_show_dbg DEV: the split/pack fields of debug_stat, for the log
