@@ -596,8 +596,8 @@ static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
 static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,
 			     struct zba_stash *st);
 static void zba_kick_deferred(struct zba_pool *pool, bool deferred);
-static void zba_read_lock(struct zba_type *t);
-static void zba_read_unlock(struct zba_type *t);
+static void zba_read_lock(struct zba_type *t) __acquires(&t->migrate_lock);
+static void zba_read_unlock(struct zba_type *t) __releases(&t->migrate_lock);
 
 /* ---- blocks and slots ---------------------------------------------------- */
 
@@ -1019,6 +1019,7 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 
 const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
 			   size_t len, void *local_copy)
+	__acquires(zba_read)
 {
 	struct zba_type *t = zba_htype(pool, handle);
 	struct zba_block *b = zba_hblock(pool, handle);
@@ -1026,8 +1027,10 @@ const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
 	size_t off, left;
 	void *dst = local_copy;
 
-	if (!t)
+	if (!t) {
+		__acquire(zba_read);	/* zba_read_end() releases nothing */
 		return local_copy;
+	}
 	/* Held until zba_read_end(): no page of the slot migrates meanwhile. */
 	zba_read_lock(t);
 	if (WARN_ON_ONCE(!b))
@@ -1054,11 +1057,14 @@ const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
 
 void zba_read_end(struct zba_pool *pool, unsigned long handle,
 		  const void *addr)
+	__releases(zba_read)
 {
 	struct zba_type *t = zba_htype(pool, handle);
 
-	if (!t)
+	if (!t) {
+		__release(zba_read);
 		return;
+	}
 	if (zba_slot_in_page(t, zba_hslot(handle)))
 		kunmap_local(addr);
 	zba_read_unlock(t);
@@ -1425,11 +1431,13 @@ unsigned long zba_pages_migrated(struct zba_pool *pool)
 static const struct movable_operations zba_mops;
 
 static void zba_read_lock(struct zba_type *t)
+	__acquires(&t->migrate_lock)
 {
 	read_lock(&t->migrate_lock);
 }
 
 static void zba_read_unlock(struct zba_type *t)
+	__releases(&t->migrate_lock)
 {
 	read_unlock(&t->migrate_lock);
 }
@@ -1662,8 +1670,18 @@ static void zba_migration_exit(struct zba_pool *pool)
 
 #else /* !ZBA_MIGRATION */
 
-static void zba_read_lock(struct zba_type *t) { }
-static void zba_read_unlock(struct zba_type *t) { }
+static void zba_read_lock(struct zba_type *t)
+	__acquires(&t->migrate_lock)
+{
+	__acquire(&t->migrate_lock);
+}
+
+static void zba_read_unlock(struct zba_type *t)
+	__releases(&t->migrate_lock)
+{
+	__release(&t->migrate_lock);
+}
+
 static void zba_page_adopt(struct zba_type *t, struct zba_block *b,
 			   unsigned int pg) { }
 static bool zba_pages_disown(struct zba_pool *pool, struct zba_type *t,

@@ -138,9 +138,9 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
  * Return: pointer to the object's bytes (into the block or @local_copy).
  */
 const void *zba_read_begin(struct zba_pool *pool, unsigned long handle,
-			   size_t len, void *local_copy);
+			   size_t len, void *local_copy) __acquires(zba_read);
 void zba_read_end(struct zba_pool *pool, unsigned long handle,
-		  const void *addr);
+		  const void *addr) __releases(zba_read);
 
 /**
  * zba_slot_size() - bytes the object at @handle may use (its slot less the

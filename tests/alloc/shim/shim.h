@@ -51,6 +51,11 @@ typedef unsigned int gfp_t;
 #define __force
 #define __bitwise
 #define __must_check
+/* sparse's lock-context annotations (include/linux/compiler_types.h) */
+#define __acquires(x)
+#define __releases(x)
+#define __acquire(x)		((void)0)
+#define __release(x)		((void)0)
 #define __maybe_unused		__attribute__((unused))
 #define likely(x)		__builtin_expect(!!(x), 1)
 #define unlikely(x)		__builtin_expect(!!(x), 0)
