@@ -40,18 +40,18 @@ static size_t lz4_ctx_size(int level, unsigned int unit_size)
  */
 static void *lz4_create_ctx(int level, unsigned int unit_size)
 {
-	return kvmalloc(LZ4_MEM_COMPRESS, GFP_KERNEL);
+	return zblk_backend_alloc(LZ4_MEM_COMPRESS);
 }
 
 /**
- * zblk_lz4_destroy_ctx() - free the working memory of lz4 or lz4hc.
- * @ctx: what lz4_create_ctx() or lz4hc's create_ctx allocated
+ * lz4_destroy_ctx() - free what lz4_create_ctx() allocated.
+ * @ctx: the working memory
  *
  * Context: process context.
  */
-void zblk_lz4_destroy_ctx(void *ctx)
+static void lz4_destroy_ctx(void *ctx)
 {
-	kvfree(ctx);
+	zblk_backend_free(ctx, LZ4_MEM_COMPRESS);
 }
 
 /**
@@ -136,7 +136,7 @@ const struct zblk_backend zblk_backend_lz4 = {
 	.default_level	= LZ4_ACCELERATION_DEFAULT,
 	.ctx_size	= lz4_ctx_size,
 	.create_ctx	= lz4_create_ctx,
-	.destroy_ctx	= zblk_lz4_destroy_ctx,
+	.destroy_ctx	= lz4_destroy_ctx,
 	.compress	= lz4_compress,
 	.decompress	= zblk_lz4_decompress,
 	.decompress_head = zblk_lz4_decompress_head,

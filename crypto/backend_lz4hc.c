@@ -2,11 +2,11 @@
 /*
  * backend_lz4hc.c - lz4hc through the kernel's lz4hc library (LZ4_compress_HC).
  *
- * Same format as lz4, so it shares lz4's safe decoder and context free
- * (backend_lz4.c). Levels LZ4HC_MIN_CLEVEL to LZ4HC_MAX_CLEVEL, default
- * LZ4HC_DEFAULT_CLEVEL. The working memory
- * (LZ4HC_MEM_COMPRESS, ~256 KiB) is fixed by the library: its hash and chain
- * tables do not shrink with the input, and are cleared on every call.
+ * Same format as lz4, so it shares lz4's safe decoder (backend_lz4.c).
+ * Levels LZ4HC_MIN_CLEVEL to LZ4HC_MAX_CLEVEL, default LZ4HC_DEFAULT_CLEVEL.
+ * The working memory (LZ4HC_MEM_COMPRESS, 256 KiB and a few bytes) is fixed
+ * by the library: its hash and chain tables do not shrink with the input,
+ * and are cleared on every call.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
@@ -41,7 +41,18 @@ static size_t lz4hc_ctx_size(int level, unsigned int unit_size)
  */
 static void *lz4hc_create_ctx(int level, unsigned int unit_size)
 {
-	return kvmalloc(LZ4HC_MEM_COMPRESS, GFP_KERNEL);
+	return zblk_backend_alloc(LZ4HC_MEM_COMPRESS);
+}
+
+/**
+ * lz4hc_destroy_ctx() - free what lz4hc_create_ctx() allocated.
+ * @ctx: the working memory
+ *
+ * Context: process context.
+ */
+static void lz4hc_destroy_ctx(void *ctx)
+{
+	zblk_backend_free(ctx, LZ4HC_MEM_COMPRESS);
 }
 
 /**
@@ -79,7 +90,7 @@ const struct zblk_backend zblk_backend_lz4hc = {
 	.default_level	= LZ4HC_DEFAULT_CLEVEL,
 	.ctx_size	= lz4hc_ctx_size,
 	.create_ctx	= lz4hc_create_ctx,
-	.destroy_ctx	= zblk_lz4_destroy_ctx,
+	.destroy_ctx	= lz4hc_destroy_ctx,
 	.compress	= lz4hc_compress,
 	.decompress	= zblk_lz4_decompress,
 	.decompress_head = zblk_lz4_decompress_head,

@@ -43,6 +43,8 @@
  * @dctx: decompression context living in @dwksp
  * @cwksp: compression workspace
  * @dwksp: decompression workspace
+ * @csize: bytes of @cwksp
+ * @dsize: bytes of @dwksp
  */
 struct zblk_zstd {
 	zstd_parameters params;
@@ -50,6 +52,8 @@ struct zblk_zstd {
 	zstd_dctx *dctx;
 	void *cwksp;
 	void *dwksp;
+	size_t csize;
+	size_t dsize;
 };
 
 /**
@@ -81,8 +85,8 @@ static void zstd_destroy_ctx(void *ctx)
 
 	if (!z)
 		return;
-	kvfree(z->cwksp);
-	kvfree(z->dwksp);
+	zblk_backend_free(z->cwksp, z->csize);
+	zblk_backend_free(z->dwksp, z->dsize);
 	kfree(z);
 }
 
@@ -97,7 +101,6 @@ static void zstd_destroy_ctx(void *ctx)
 static void *zstd_create_ctx(int level, unsigned int unit_size)
 {
 	struct zblk_zstd *z;
-	size_t csize, dsize;
 
 	if (level < zstd_min_clevel() || level > zstd_max_clevel())
 		return NULL;
@@ -105,14 +108,14 @@ static void *zstd_create_ctx(int level, unsigned int unit_size)
 	if (!z)
 		return NULL;
 	z->params = zstd_get_params(level, unit_size);
-	csize = zstd_cctx_workspace_bound(&z->params.cParams);
-	dsize = zstd_dctx_workspace_bound();
-	z->cwksp = kvmalloc(csize, GFP_KERNEL);
-	z->dwksp = kvmalloc(dsize, GFP_KERNEL);
+	z->csize = zstd_cctx_workspace_bound(&z->params.cParams);
+	z->dsize = zstd_dctx_workspace_bound();
+	z->cwksp = zblk_backend_alloc(z->csize);
+	z->dwksp = zblk_backend_alloc(z->dsize);
 	if (!z->cwksp || !z->dwksp)
 		goto fail;
-	z->cctx = zstd_init_cctx(z->cwksp, csize);
-	z->dctx = zstd_init_dctx(z->dwksp, dsize);
+	z->cctx = zstd_init_cctx(z->cwksp, z->csize);
+	z->dctx = zstd_init_dctx(z->dwksp, z->dsize);
 	if (!z->cctx || !z->dctx)
 		goto fail;
 	return z;

@@ -36,6 +36,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/topology.h>
+#include <linux/vmalloc.h>
 
 #include "backend.h"
 
@@ -115,6 +116,49 @@ int zblk_comp_check_level(const struct zblk_backend *be, int level)
 	if (level < be->min_level || level > be->max_level)
 		return -EINVAL;
 	return 0;
+}
+
+/**
+ * zblk_backend_alloc() - a backend's working memory, at its exact size.
+ * @size: bytes
+ *
+ * Not kvmalloc(): it would take a buffer above a page from kmalloc, which
+ * rounds it up to a power of two pages. A zstd workspace for 16K units at
+ * level 3 is a little over 256 KiB, so kmalloc would take 512 KiB for it
+ * (on 6.1, a 16K-unit zstd device with 2 streams cost 1,864 KiB of Slab at
+ * disksize for streams of 1,017 KiB). alloc_pages_exact() gives the tail
+ * pages back; vmalloc() is the fallback when no contiguous run is free.
+ *
+ * Context: process context, may sleep.
+ * Return: the memory, or NULL.
+ */
+void *zblk_backend_alloc(size_t size)
+{
+	void *p;
+
+	if (size <= PAGE_SIZE)
+		return kmalloc(size, GFP_KERNEL);
+	p = alloc_pages_exact(size, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	return p ?: vmalloc(size);
+}
+
+/**
+ * zblk_backend_free() - free what zblk_backend_alloc() returned.
+ * @p: the memory, or NULL
+ * @size: the size it was allocated with
+ *
+ * Context: process context.
+ */
+void zblk_backend_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	if (is_vmalloc_addr(p))
+		vfree(p);
+	else if (size > PAGE_SIZE)
+		free_pages_exact(p, size);
+	else
+		kfree(p);
 }
 
 /**
