@@ -199,6 +199,28 @@ static void zblk_fill_bio(struct bio *bio, struct bvec_iter *iter,
 	}
 }
 
+/**
+ * zblk_entry_update() - set a locked entry's handle and flags, and count
+ *	the blocks it holds data for (orig_data_size).
+ * @z: the device
+ * @e: the entry, locked
+ * @handle: see zblk_entry_set()
+ * @flags: see zblk_entry_set()
+ *
+ * Every change of what a unit stores, or of which of its blocks are absent,
+ * goes through here, so blocks_stored never misses one.
+ * Context: entry locked; never sleeps.
+ */
+void zblk_entry_update(struct zblk *z, struct zblk_entry *e,
+		       unsigned long handle, unsigned long flags)
+{
+	long before = zblk_entry_blocks(z, e);
+
+	zblk_entry_set(e, handle, flags);
+	atomic64_add((long)zblk_entry_blocks(z, e) - before,
+		     &z->stats.blocks_stored);
+}
+
 /*
  * Context: entry locked. Frees the unit's object (or a split unit's
  * objects and record); the entry becomes empty.
@@ -207,18 +229,15 @@ void zblk_free_locked(struct zblk *z, struct zblk_entry *e)
 {
 	if (zblk_entry_split(e)) {
 		zblk_split_free(z, zblk_entry_split_rec(e));
-		atomic64_dec(&z->stats.units_stored);
 	} else if (zblk_entry_same(e)) {
 		atomic64_dec(&z->stats.same_units);
-		atomic64_dec(&z->stats.units_stored);
 	} else if (e->handle) {
 		zba_free(z->pool, e->handle);
 		atomic64_sub(zblk_entry_size(e), &z->stats.compr_data_size);
 		if (zblk_entry_huge(e))
 			atomic64_dec(&z->stats.huge_units);
-		atomic64_dec(&z->stats.units_stored);
 	}
-	zblk_entry_set(e, 0, 0);
+	zblk_entry_update(z, e, 0, 0);
 }
 
 /* Context: entry locked. Replaces the unit's content by @obj. */
@@ -226,8 +245,7 @@ void zblk_install_locked(struct zblk *z, struct zblk_entry *e,
 				const struct zblk_obj *obj)
 {
 	zblk_free_locked(z, e);
-	zblk_entry_set(e, obj->handle, obj->flags);
-	atomic64_inc(&z->stats.units_stored);
+	zblk_entry_update(z, e, obj->handle, obj->flags);
 	if (obj->flags & ZBLK_SAME) {
 		atomic64_inc(&z->stats.same_units);
 		return;
@@ -829,7 +847,7 @@ static blk_status_t zblk_rw(struct zblk *z, struct bio *bio, bool count)
 static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
 				u32 index, unsigned int off, unsigned int len)
 {
-	unsigned long mask;
+	unsigned long mask, old;
 
 	if (!zblk_entry_stored(e))
 		return;
@@ -842,12 +860,15 @@ static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
 	if (zblk_entry_split(e)) {
 		zblk_split_discard(z, e, mask);
 	} else {
-		mask |= zblk_entry_discarded(e);
+		old = zblk_entry_discarded(e);
+		mask |= old;
 		if (mask == zblk_all_blocks(z)) {
 			zblk_free_locked(z, e);
 			return;
 		}
 		zblk_entry_set_discarded(e, mask);
+		atomic64_sub(hweight_long(mask) - hweight_long(old),
+			     &z->stats.blocks_stored);
 	}
 	/* The unit may now be worth compressing again (split.c). */
 	if (zblk_entry_stored(e))

@@ -432,7 +432,7 @@ void zblk_get_mm_stat(struct zblk *z, struct zblk_mm_stat *st)
 		meta = zba_meta_bytes(z->pool) +
 		       atomic64_read(&s->split_bytes);
 	}
-	st->orig_data_size = atomic64_read(&s->units_stored) << z->unit_shift;
+	st->orig_data_size = atomic64_read(&s->blocks_stored) << ZBLK_BLOCK_SHIFT;
 	st->compr_data_size = atomic64_read(&s->compr_data_size);
 	st->mem_used_total = used << PAGE_SHIFT;
 	st->mem_limit = zblk_get_mem_limit(z);

@@ -160,7 +160,7 @@ static void zblk_split_drop_packed(struct zblk *z, struct zblk_split *s)
  * @z: the device
  * @s: the record, taken out of its entry by the caller
  *
- * units_stored is the caller's (zblk_free_locked()).
+ * The entry and blocks_stored are the caller's (zblk_free_locked()).
  * Context: entry locked; any context (never sleeps).
  */
 void zblk_split_free(struct zblk *z, struct zblk_split *s)
@@ -191,8 +191,8 @@ static void zblk_split_settle(struct zblk *z, struct zblk_entry *e,
 		zblk_free_locked(z, e);
 		return;
 	}
-	zblk_entry_set(e, (unsigned long)s,
-		       ZBLK_SPLIT | absent << ZBLK_DISC_SHIFT);
+	zblk_entry_update(z, e, (unsigned long)s,
+			  ZBLK_SPLIT | absent << ZBLK_DISC_SHIFT);
 }
 
 /*
@@ -210,7 +210,6 @@ static void zblk_split_convert(struct zblk *z, struct zblk_entry *e,
 	memset(s, 0, sizeof(*s));
 	if (!zblk_entry_stored(e)) {
 		absent = zblk_all_blocks(z);
-		atomic64_inc(&z->stats.units_stored);
 	} else if (zblk_entry_same(e)) {
 		kind = ZBLK_BLK_SAME;
 		atomic64_dec(&z->stats.same_units);
@@ -231,8 +230,8 @@ static void zblk_split_convert(struct zblk *z, struct zblk_entry *e,
 	}
 	atomic64_inc(&z->stats.split_units);
 	atomic64_add(ZBLK_SPLIT_BYTES, &z->stats.split_bytes);
-	zblk_entry_set(e, (unsigned long)s,
-		       ZBLK_SPLIT | absent << ZBLK_DISC_SHIFT);
+	zblk_entry_update(z, e, (unsigned long)s,
+			  ZBLK_SPLIT | absent << ZBLK_DISC_SHIFT);
 }
 
 /* Put a new block object (from zblk_make_obj()) at block @b of @s. */

@@ -58,7 +58,18 @@ static inline unsigned long zblk_all_blocks(const struct zblk *z)
 	return BIT(zblk_unit_blocks(z)) - 1;
 }
 
+/* 4K blocks entry @e holds data for: none if it is empty, else the unit's less its absent ones. */
+static inline unsigned int zblk_entry_blocks(const struct zblk *z,
+					     const struct zblk_entry *e)
+{
+	if (!zblk_entry_stored(e))
+		return 0;
+	return zblk_unit_blocks(z) - hweight_long(zblk_entry_discarded(e));
+}
+
 /* io.c */
+void zblk_entry_update(struct zblk *z, struct zblk_entry *e,
+		       unsigned long handle, unsigned long flags);
 int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 		  const struct zblk_src *src, unsigned long absent,
 		  struct zblk_obj *obj);

@@ -53,7 +53,8 @@ struct zblk_entry;
 /**
  * struct zblk_stats - counters, all atomic; zeroed by reset.
  * @compr_data_size:	bytes of stored objects (raw units count unit_size)
- * @units_stored:	units holding data (same-filled included)
+ * @blocks_stored:	4K blocks holding data: a stored unit's blocks, its
+ *			absent ones left out (same-filled units included)
  * @same_units:		units stored as a fill value
  * @huge_units:		units stored raw
  * @huge_units_since:	units ever stored raw since init
@@ -91,7 +92,7 @@ struct zblk_entry;
  */
 struct zblk_stats {
 	atomic64_t compr_data_size;
-	atomic64_t units_stored;
+	atomic64_t blocks_stored;
 	atomic64_t same_units;
 	atomic64_t huge_units;
 	atomic64_t huge_units_since;
@@ -211,7 +212,8 @@ struct zblk_config {
 
 /**
  * struct zblk_mm_stat - a snapshot for mm_stat.
- * @orig_data_size:	units stored * unit size, bytes
+ * @orig_data_size:	bytes of the 4K blocks holding data (a unit's
+ *			absent blocks are not counted)
  * @compr_data_size:	bytes of stored objects
  * @mem_used_total:	bytes the data costs: pool pages plus
  *			@metadata_bytes rounded up to pages (zblk_mem_pages())

@@ -11,10 +11,12 @@
 #      mem_used_total within 4%); read 4 KiB at a time, most reads are
 #      served from the stream's copy of the unit (read_cache_hits);
 #   2. blocks 1 and 2 of every unit discarded: the units are compressed again
-#      without them (repacked_units), compr_data_size falls, and the device
-#      reads as the corpus with those blocks zeroed;
+#      without them (repacked_units), compr_data_size falls, orig_data_size
+#      is half the slice, and the device reads as the corpus with those
+#      blocks zeroed;
 #   3. units of which only blocks 0 and 2 are written stay split (they never
-#      fill up), read back (fio verify) with zeroes in the other blocks;
+#      fill up), count 8 KiB each in orig_data_size, and read back (fio
+#      verify) with zeroes in the other blocks;
 #   4. random 4K overwrites of those and of the packed units, then
 #      compaction: every byte verified again after the packer and compaction.
 # No read or write may fail. The 4K writes and reads of the corpus are
@@ -98,6 +100,9 @@ for algo in lz4 zstd; do
 	zb_info "compr_data_size after the discards / before: $(zb_ratio $c2 $c0)"
 	zb_expect_lt "zblk0 compr_data_size after discarding half of every unit" $c2 $((c0 * 3 / 4))
 	zb_expect_str "zblk0 content with the holes" "$(zb_dev_md5 zblk0 0 $LEN direct)" "$want_holes"
+	# mm_stat counts the blocks that hold data, not whole units
+	zb_expect_eq "zblk0 orig_data_size with half of every unit discarded" \
+		"$(zb_mm zblk0 orig_data_size)" $((LEN / 2))
 
 	zb_step "$algo: 3. units of which only blocks 0 and 2 are written (fio verify)"
 	o="--filename=/dev/zblk0 --offset=$LEN --size=$LEN $ZB_FIO_VERIFY --direct=1 --bs=4k --randseed=33"
@@ -107,6 +112,8 @@ for algo in lz4 zstd; do
 	zb_show_dbg zblk0
 	zb_expect_eq "zblk0 units left split (half written: never packed)" \
 		"$(zb_dbg zblk0 split_units)" "$UNITS"
+	zb_expect_eq "zblk0 orig_data_size with the half-written units" \
+		"$(zb_mm zblk0 orig_data_size)" "$LEN"
 	# shellcheck disable=SC2086
 	zb_fio halfv $o --rw=write:4k --verify_only=1
 	for u in 0 100 $((UNITS - 1)); do
