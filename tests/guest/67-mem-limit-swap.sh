@@ -58,7 +58,6 @@ wait_load() {
 	done
 }
 
-oom_kills() { awk '$1 == "oom_kill" { print $2 }' $ZB_CG/$cg/memory.events; }
 swap_used_kb() { awk '/^SwapTotal:/ { t = $2 } /^SwapFree:/ { f = $2 } END { print t - f }' /proc/meminfo; }
 
 run() { # UNIT
@@ -70,7 +69,7 @@ run() { # UNIT
 	mkswap /dev/$dev >/dev/null || zb_fail "mkswap /dev/$dev failed"
 	swapon /dev/$dev || zb_fail "swapon /dev/$dev failed"
 	zb_cg_setup $cg 32
-	kills0=$(oom_kills)
+	kills0=$(zb_oom_kills $cg)
 	load 128M /tmp/load1.json
 	wait_load 30
 	if [ "$lrc" = -1 ]; then
@@ -92,7 +91,7 @@ run() { # UNIT
 		zb_info "SIGKILL ended the stalled load in $(( $(now_ms) - t0 )) ms"
 		lrc=stalled
 	fi
-	kills1=$(oom_kills)
+	kills1=$(zb_oom_kills $cg)
 	zb_show_mm $dev
 	zb_info "load: exit status $lrc, oom_kill $kills0 -> $kills1; io_stat: $(cat /sys/block/$dev/io_stat)"
 	zb_info "load stderr: $(head -c 300 /tmp/load1.json.err)"

@@ -125,13 +125,13 @@ swap() {
 	# failed page-in of a file that says nothing about zblk.
 	cp $LOAD /tmp/zblk-load || zb_fail "cannot copy $LOAD to /tmp"
 	head -c $((8 * ZB_MIB)) $CORPUS >/tmp/corpus8 || zb_fail "cannot copy the corpus to /tmp"
-	kills0=$(awk '$1 == "oom_kill" { print $2 }' $ZB_CG/$cg/memory.events)
+	kills0=$(zb_oom_kills $cg)
 	fi_arm
 	sh -c "echo \$\$ >$ZB_CG/$cg/cgroup.procs && exec /tmp/zblk-load swap --corpus /tmp/corpus8 --mlock --ws 96M --make-it-fail" \
 		>/tmp/swap.json 2>/tmp/swap.err
 	rc=$?
 	fi_disarm
-	kills1=$(awk '$1 == "oom_kill" { print $2 }' $ZB_CG/$cg/memory.events)
+	kills1=$(zb_oom_kills $cg)
 	fw=$(zb_io $dev failed_writes)
 	zb_info "swap load: status $rc; io_stat $(cat /sys/block/$dev/io_stat) (failed_reads failed_writes invalid_io notify_free); oom_kill $kills0 -> $kills1"
 	zb_info "pswpout $(json fill_pswpout /tmp/swap.json) during the fill, pswpin $(json seqread_pswpin /tmp/swap.json) + $(json randread_pswpin /tmp/swap.json) reading back"
@@ -140,6 +140,7 @@ swap() {
 	[ $rc = 0 ] || zb_fail "the swap load failed with status $rc: $(cat /tmp/swap.err)"
 	zb_expect_eq "pages that came back wrong" "$(json mismatches /tmp/swap.json)" 0
 	zb_expect_gt "swap writes that failed inside zblk (io_stat failed_writes)" "$fw" 0
+	zb_expect_gt "pages swapped out during the fill (pswpout)" "$(json fill_pswpout /tmp/swap.json)" 0
 	zb_expect_eq "io_stat failed_reads" "$(zb_io $dev failed_reads)" 0
 	echo $$ >$ZB_CG/cgroup.procs
 	swapoff /dev/$dev || zb_fail "swapoff /dev/$dev failed"

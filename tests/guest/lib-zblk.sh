@@ -485,6 +485,9 @@ zb_cg_setup() {
 	echo $(($2 * ZB_MIB)) >"$ZB_CG/$1/memory.max" || zb_fail "cannot set $1 memory.max"
 }
 
+# zb_oom_kills NAME -> OOM kills in cgroup NAME so far (memory.events)
+zb_oom_kills() { awk '$1 == "oom_kill" { print $2 }' "$ZB_CG/$1/memory.events"; }
+
 # zb_slice I: 16 MiB of the corpus starting at I x 13 MiB (mod its length)
 zb_slice() {
 	local len mib raw

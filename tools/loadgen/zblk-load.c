@@ -440,14 +440,25 @@ static pthread_barrier_t start_barrier;
  * --make-it-fail: let the kernel's fault injection (failslab, fail_page_alloc
  * with task-filter=Y) fail allocations made for this thread while @on.
  */
+/*
+ * Turn fault injection on or off for the calling thread. The file is opened
+ * while injection is still off and kept open until it is turned off again:
+ * opening it with injection on could itself fail (its struct file is a slab
+ * allocation), and turning it off must never fail.
+ */
 static void make_it_fail(int on)
 {
-	int fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
+	static __thread int fd = -1;
 
-	if (fd < 0 || write(fd, on ? "1" : "0", 1) != 1)
+	if (fd < 0)
+		fd = open("/proc/thread-self/make-it-fail", O_WRONLY);
+	if (fd < 0 || pwrite(fd, on ? "1" : "0", 1, 0) != 1)
 		die("--make-it-fail: /proc/thread-self/make-it-fail: %s "
 		    "(needs CONFIG_FAULT_INJECTION)", strerror(errno));
-	close(fd);
+	if (!on) {
+		close(fd);
+		fd = -1;
+	}
 }
 
 static void io_error(struct job *j, uint64_t off, ssize_t r)
@@ -993,20 +1004,34 @@ static void json_file(const char *key, const char *path)
 	json_str(key, buf);
 }
 
+/*
+ * A /proc/vmstat counter. Reading the file allocates (under --make-it-fail
+ * that can fail, and a failed read looks like a short file): read it again
+ * until @key is found, up to 100 times; 0 if it never is.
+ */
 static uint64_t vmstat(const char *key)
 {
 	char name[64];
 	unsigned long long v;
-	uint64_t ret = 0;
-	FILE *f = fopen("/proc/vmstat", "r");
+	int tries;
 
-	if (!f)
-		return 0;
-	while (fscanf(f, "%63s %llu", name, &v) == 2)
-		if (!strcmp(name, key))
-			ret = v;
-	fclose(f);
-	return ret;
+	for (tries = 0; tries < 100; tries++) {
+		FILE *f = fopen("/proc/vmstat", "r");
+		int found = 0;
+		uint64_t ret = 0;
+
+		if (!f)
+			continue;
+		while (!found && fscanf(f, "%63s %llu", name, &v) == 2)
+			if (!strcmp(name, key)) {
+				ret = v;
+				found = 1;
+			}
+		fclose(f);
+		if (found)
+			return ret;
+	}
+	return 0;
 }
 
 struct pass {
