@@ -73,22 +73,12 @@ zb_info "freeable pages: $(zb_freeable zblk0); debug_stat: $(tail -n1 /sys/block
 
 traced=0
 trace_on && traced=1
-fill=$(( $(mem_avail_kb) / 1024 - 64))
-[ "$fill" -gt 0 ] || fill=1
-zb_step "pin $fill MiB in tmpfs (leaving about 64 MiB for the page cache)"
-mkdir -p /mnt/press
-mount -t tmpfs -o size=$((fill + 8))M tmpfs /mnt/press || zb_fail "mounting tmpfs failed"
-dd if=/dev/zero of=/mnt/press/fill bs=1M count="$fill" 2>/dev/null || zb_fail "filling tmpfs failed"
-pass=1
-while [ $pass -le 3 ]; do
-	zb_step "memory pressure: read 2 GiB of zblk1 through the page cache (pass $pass)"
-	t0=$(now_ms)
-	dd if=/dev/zblk1 of=/dev/null bs=1M 2>/dev/null || zb_fail "reading zblk1 failed"
-	zb_info "read took $(( $(now_ms) - t0)) ms; debug_stat: $(tail -n1 /sys/block/zblk0/debug_stat)"
-	[ "$(zb_dbg zblk0 shrink_calls)" -gt "$c0" ] && [ "$(zb_mm zblk0 pages_compacted)" -gt "$p0" ] && break
-	pass=$((pass + 1))
-done
-umount /mnt/press || zb_fail "umount /mnt/press failed"
+# stop once the shrinker was called and compaction freed pages
+shrunk() {
+	[ "$(zb_dbg zblk0 shrink_calls)" -gt "$c0" ] && [ "$(zb_mm zblk0 pages_compacted)" -gt "$p0" ]
+}
+show_dbg() { zb_info "debug_stat: $(tail -n1 /sys/block/zblk0/debug_stat)"; }
+zb_pressure shrunk show_dbg
 [ $traced = 1 ] && trace_report | while read -r l; do zb_info "$l"; done
 
 m1=$(zb_mm zblk0 mem_used_total) p1=$(zb_mm zblk0 pages_compacted)

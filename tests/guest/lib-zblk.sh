@@ -818,6 +818,31 @@ zb_compact_fio() {
 	zb_unload
 }
 
+# zb_pressure DONE [SHOW]: make the kernel reclaim hard with no swap. All but
+# about 64 MiB of the available memory is pinned in tmpfs (with no swap it
+# stays), then 2 GiB of zblk1 (the caller's, set up empty) is read through the
+# page cache, at most 3 times, until the function DONE succeeds; the function
+# SHOW, if given, runs after each pass. The tmpfs is unmounted at the end.
+zb_pressure() {
+	local done=$1 show=${2:-} fill pass=1 t0
+	fill=$(( $(mem_avail_kb) / 1024 - 64))
+	[ "$fill" -gt 0 ] || fill=1
+	zb_step "pin $fill MiB in tmpfs (leaving about 64 MiB for the page cache)"
+	mkdir -p /mnt/press
+	mount -t tmpfs -o size=$((fill + 8))M tmpfs /mnt/press || zb_fail "mounting tmpfs failed"
+	dd if=/dev/zero of=/mnt/press/fill bs=1M count="$fill" 2>/dev/null || zb_fail "filling tmpfs failed"
+	while [ $pass -le 3 ]; do
+		zb_step "memory pressure: read 2 GiB of zblk1 through the page cache (pass $pass)"
+		t0=$(now_ms)
+		dd if=/dev/zblk1 of=/dev/null bs=1M 2>/dev/null || zb_fail "reading zblk1 failed"
+		zb_info "read took $(( $(now_ms) - t0)) ms"
+		[ -z "$show" ] || $show
+		$done && break
+		pass=$((pass + 1))
+	done
+	umount /mnt/press || zb_fail "umount /mnt/press failed"
+}
+
 # zb_compact_shrinker UNIT ALGO: a fragmented zblk0 (two corpus copies, 75%
 # of the units discarded at random: tens of MiB that compaction could free)
 # in a small guest whose free memory is mostly pinned in tmpfs; reading a
@@ -828,7 +853,13 @@ zb_compact_fio() {
 # freeable >> reclaim priority: a pool with only a few MiB to give back may
 # rightly never be asked under light pressure, hence the two copies.)
 zb_compact_shrinker() {
-	local u=$1 algo=$2 len m0 p0 m1 p1 md5a pass fill
+	local u=$1 algo=$2 len m0 p0 m1 p1 md5a
+	# zb_pressure's stop condition and report (they read m0 and p0)
+	cs_compacted() { [ "$(zb_mm zblk0 pages_compacted)" -gt "$p0" ]; }
+	cs_show() {
+		zb_info "mem_used_total $(zb_mib "$m0") -> $(zb_mib "$(zb_mm zblk0 mem_used_total)")," \
+			"pages_compacted $p0 -> $(zb_mm zblk0 pages_compacted)"
+	}
 	zb_need_corpus
 	len=$(zb_corpus_len)
 	zb_load num_devices=2
@@ -843,24 +874,8 @@ zb_compact_shrinker() {
 	m0=$(zb_mm zblk0 mem_used_total) p0=$(zb_mm zblk0 pages_compacted)
 	zb_show_mm zblk0
 	zb_classes zblk0
-	# pin most free memory in tmpfs (no swap: it stays), so the page cache
-	# is small and reclaim has to work hard
-	fill=$(( $(mem_avail_kb) / 1024 - 64))
-	[ "$fill" -gt 0 ] || fill=1
-	zb_step "pin $fill MiB in tmpfs (leaving about 64 MiB for the page cache)"
-	mkdir -p /mnt/press
-	mount -t tmpfs -o size=$((fill + 8))M tmpfs /mnt/press || zb_fail "mounting tmpfs failed"
-	dd if=/dev/zero of=/mnt/press/fill bs=1M count="$fill" 2>/dev/null || zb_fail "filling tmpfs failed"
-	pass=1
-	while [ $pass -le 3 ]; do
-		zb_step "memory pressure: read 2 GiB of zblk1 through the page cache (pass $pass)"
-		dd if=/dev/zblk1 of=/dev/null bs=1M 2>/dev/null || zb_fail "reading zblk1 failed"
-		m1=$(zb_mm zblk0 mem_used_total) p1=$(zb_mm zblk0 pages_compacted)
-		zb_info "mem_used_total $(zb_mib "$m0") -> $(zb_mib "$m1"), pages_compacted $p0 -> $p1"
-		[ "$p1" -gt "$p0" ] && break
-		pass=$((pass + 1))
-	done
-	umount /mnt/press || zb_fail "umount /mnt/press failed"
+	zb_pressure cs_compacted cs_show
+	m1=$(zb_mm zblk0 mem_used_total) p1=$(zb_mm zblk0 pages_compacted)
 	zb_show_mm zblk0
 	zb_expect_gt "pages_compacted after memory pressure (no manual compact)" "$p1" "$p0"
 	zb_expect_lt "mem_used_total after memory pressure" "$m1" "$m0"
