@@ -914,11 +914,12 @@ zb_slab_shrink() {
 }
 
 # zb_settle: drop caches twice, a second apart, so that freed slabs and
-# per-CPU lists settle before memory is read
+# per-CPU lists settle before memory is read, then shrink every slab cache
 zb_settle() {
 	zb_drop_caches
 	sleep 1
 	zb_drop_caches
+	zb_slab_shrink
 }
 
 # zb_clean_regular: remove regular files that a dd which lost a race with
