@@ -46,6 +46,12 @@ PCT=${ZB_FAULT_PCT:-5}
 BUDGET=100000000
 zb_need_corpus
 [ -x $LOAD ] || zb_fail "$LOAD missing: build tools/loadgen (tests/run does) and pass it with --file"
+# Run the program from tmpfs: from /files (9p), a text page first touched
+# while injection is on is read from 9p, whose allocations then fail too,
+# and the load dies of SIGBUS (the block fill did, once, on the debug
+# kernel: status 135), which says nothing about zblk.
+cp $LOAD /tmp/zblk-load || zb_fail "cannot copy $LOAD to /tmp"
+LOAD=/tmp/zblk-load
 CORPUS=$(corpus_raw_path)
 [ -n "$CORPUS" ] || { CORPUS=/tmp/corpus.bin; zb_corpus | head -c $((64 * ZB_MIB)) >$CORPUS; }
 for f in failslab fail_page_alloc; do
@@ -119,11 +125,10 @@ swap() {
 	mkswap /dev/$dev >/dev/null || zb_fail "mkswap /dev/$dev failed"
 	swapon /dev/$dev || zb_fail "swapon /dev/$dev failed"
 	zb_cg_setup $cg 32
-	# The program and its corpus from tmpfs, copied outside the cgroup: run
-	# from /files (9p), its text pages were charged to the cgroup, reclaimed,
-	# and read back from 9p, whose allocations then failed too: SIGBUS, a
-	# failed page-in of a file that says nothing about zblk.
-	cp $LOAD /tmp/zblk-load || zb_fail "cannot copy $LOAD to /tmp"
+	# The corpus from tmpfs too, copied outside the cgroup: read from /files
+	# (9p), its pages were charged to the cgroup, reclaimed, and read back
+	# from 9p, whose allocations then failed too: SIGBUS, a failed page-in of
+	# a file that says nothing about zblk.
 	head -c $((8 * ZB_MIB)) $CORPUS >/tmp/corpus8 || zb_fail "cannot copy the corpus to /tmp"
 	kills0=$(zb_oom_kills $cg)
 	fi_arm
