@@ -131,6 +131,25 @@ pack_settle() {
 	pack_wait_ms=$((pack_wait_ms + t * 100))
 }
 
+# packer_stat PHASE KEY SPEC... : for each zblk device among the SPECs, its
+# debug_stat counters line as a record (the host subtracts one from the next
+# with the same KEY: the packer's work over a workload or a swap run)
+packer_stat() {
+	local ph=$1 key=$2 d n f
+	shift 2
+	for d in "$@"; do
+		case "$d" in zblk:*) ;; *) continue ;; esac
+		if [ "$ph" = swap ]; then
+			n=$(node_of "$d" "$SWAP_DEVICES $SWAP_MTHP_DEVICES")
+		else
+			n=$(node_of "$d" "$DEVICES")
+		fi
+		f=/sys/block/$n/debug_stat
+		head -n1 "$f" 2>/dev/null | grep -q '^version: 4$' || continue
+		echo "@@R {\"phase\":\"packer\",\"of\":\"$ph\",\"key\":\"$key\",$(spec_json "$d"),\"node\":\"$n\",\"debug_stat\":\"$(sed -n 2p "$f" | tr -s ' ' | sed 's/^ //; s/ $//')\"}"
+	done
+}
+
 mm_stat() { # NODE -> mm_stat line, or brd's equivalent
 	pack_settle "$1"
 	if [ -r "/sys/block/$1/mm_stat" ]; then
@@ -307,6 +326,7 @@ phase_tput() {
 			# idles PAUSE seconds around runs, when the host samples
 			# the VM's CPU time (@@S marks the start)
 			seen=0
+			packer_stat tput "$name:$j" $ok_devices
 			{ $L io $LOPT $devargs --rw $w --bs $bs --jobs $j --runtime "$RUNTIME" \
 				--reps "$REPS" $SYNC --seed 0 --oseed 0 --verify 2>/tmp/load.err
 			  echo $? >/tmp/load.rc; } |
@@ -318,6 +338,7 @@ phase_tput() {
 					echo "@@P $((done_steps + seen)) $total tput $name jobs=$j: $seen of $((REPS * nok)) runs done" ;;
 				esac
 			done
+			packer_stat tput "$name:$j" $ok_devices
 			[ "$(cat /tmp/load.rc)" = 0 ] ||
 				err "tput $name jobs=$j: zblk-load failed: $(tail -n 3 /tmp/load.err | tr '\n' ' ')"
 			done_steps=$((done_steps + REPS * ndev))
@@ -386,6 +407,7 @@ swap_one() {
 		ev0=$(awk '/^oom_kill / {print $2}' $cg/bench/memory.events)
 		so0=$(cat $mthp/stats/swpout 2>/dev/null || echo 0)
 		sf0=$(cat $mthp/stats/swpout_fallback 2>/dev/null || echo 0)
+		packer_stat swap "${variant:-plain}:$r" "$d"
 		# marks between passes (@@M) let the host sample the
 		# VM's CPU time per pass
 		{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws $thp $SYNC --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
@@ -406,6 +428,7 @@ swap_one() {
 		sf1=$(cat $mthp/stats/swpout_fallback 2>/dev/null || echo 0)
 		mx=$(cat /sys/block/$n/mem_used_max 2>/dev/null || awk '{print $5}' /sys/block/$n/mm_stat)
 		echo "@@R {\"phase\":\"swap\",\"variant\":\"$variant\",$(spec_json $d),\"node\":\"$n\",\"rep\":$r,\"limit\":$limit,\"ws\":$ws,\"rc\":$rc,\"oom_kills\":$((ev1 - ev0)),\"mthp16k_swpout\":$((so1 - so0)),\"mthp16k_swpout_fallback\":$((sf1 - sf0)),\"mem_used_max\":${mx:-0},\"load\":$load}"
+		packer_stat swap "${variant:-plain}:$r" "$d"
 		swapoff /dev/$n || err "swapoff /dev/$n failed"
 	else
 		err "swap${variant:+ $variant} $d: cannot set up /dev/$n as swap: $(cat /tmp/wr.err)"
