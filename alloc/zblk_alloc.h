@@ -82,6 +82,8 @@ struct zba_pool *zba_pool_create(const char *name, unsigned int unit_size);
 
 /**
  * zba_pool_destroy() - free a pool and every block it still holds.
+ * @pool: the pool
+ *
  * Context: process context; no other call on @pool may run concurrently.
  */
 void zba_pool_destroy(struct zba_pool *pool);
@@ -106,9 +108,13 @@ int zba_alloc(struct zba_pool *pool, size_t size, u32 owner, gfp_t gfp,
 	      unsigned long *handle);
 
 /**
- * zba_free() - free a slot. Pages no used slot touches any more, and blocks
- * left empty, go back to the page allocator at once (a page the kernel is
- * migrating just then goes back shortly after, from a work item).
+ * zba_free() - free a slot.
+ * @pool: the pool
+ * @handle: the slot's handle (from zba_alloc() or zba_move())
+ *
+ * Pages no used slot touches any more, and blocks left empty, go back to the
+ * page allocator at once (a page the kernel is migrating just then goes back
+ * shortly after, from a work item).
  * Context: process or atomic context (e.g. swap_slot_free_notify), not
  *	interrupts; never sleeps.
  */
@@ -116,7 +122,11 @@ void zba_free(struct zba_pool *pool, unsigned long handle);
 
 /**
  * zba_write() - copy @len bytes from @src into the object at @handle.
- * @len must not exceed the size the slot was allocated for.
+ * @pool: the pool
+ * @handle: the object
+ * @src: the bytes
+ * @len: how many; no more than the size the slot was allocated for
+ *
  * Context: process or atomic context, not interrupts; never sleeps. The
  *	caller serialises access to the handle. Holds the type's migrate lock
  *	for reading while it copies (page migration waits).
@@ -126,6 +136,9 @@ void zba_write(struct zba_pool *pool, unsigned long handle,
 
 /**
  * zba_read_begin() - get a pointer to the first @len bytes of an object.
+ * @pool: the pool
+ * @handle: the object
+ * @len: bytes the caller reads (no more than the object's size)
  * @local_copy: a buffer of at least @len bytes, used when the object's slot
  *	spans two or more pages of its block (it is then copied there once)
  *
@@ -143,63 +156,89 @@ void zba_read_end(struct zba_pool *pool, unsigned long handle,
 		  const void *addr) __releases(zba_read);
 
 /**
- * zba_slot_size() - bytes the object at @handle may use (its slot less the
- *	owner kept in it).
+ * zba_slot_size() - bytes the object at @handle may use.
+ * @pool: the pool
+ * @handle: the object
+ *
+ * Context: any; the caller keeps @handle valid.
+ * Return: the size of its slot less the owner kept in it.
  */
 unsigned int zba_slot_size(struct zba_pool *pool, unsigned long handle);
 
 /**
- * zba_huge_size() - object size from which storing the unit raw (unit_size
- * bytes) costs no more than storing it compressed: callers store objects of
- * this size or larger uncompressed.
+ * zba_huge_size() - the smallest object size not worth compressing.
+ * @pool: the pool
+ *
+ * Callers store objects of this size or larger uncompressed.
+ * Context: any.
+ * Return: the size from which storing the unit raw (unit_size bytes) costs
+ *	no more than storing it compressed.
  */
 unsigned int zba_huge_size(struct zba_pool *pool);
 
 /**
- * zba_total_pages() - pages the pool holds now for objects (not counting
- *	its metadata).
+ * zba_total_pages() - pages the pool holds now for objects.
+ * @pool: the pool
+ *
  * Context: any; lockless read.
+ * Return: those pages, its metadata not counted.
  */
 unsigned long zba_total_pages(struct zba_pool *pool);
 
 /**
- * zba_meta_bytes() - bytes of block descriptors the pool holds now, each
- *	counted as the kmalloc() bucket it takes (block ids' xarray nodes and
- *	the pool's fixed tables are not counted).
+ * zba_meta_bytes() - bytes of block descriptors the pool holds now.
+ * @pool: the pool
+ *
  * Context: any; lockless read.
+ * Return: those bytes, each descriptor counted as the kmalloc() bucket it
+ *	takes (block ids' xarray nodes and the pool's fixed tables are not
+ *	counted).
  */
 unsigned long zba_meta_bytes(struct zba_pool *pool);
 
 /**
- * zba_mem_pages() - zba_total_pages() plus zba_meta_bytes() rounded up to
- *	pages: the pool's memory for mm_stat mem_used_total, mem_used_max
- *	and mem_limit.
+ * zba_mem_pages() - the pool's memory, in pages.
+ * @pool: the pool
+ *
  * Context: any; lockless read.
+ * Return: zba_total_pages() plus zba_meta_bytes() rounded up to pages: what
+ *	mm_stat's mem_used_total, mem_used_max and mem_limit count.
  */
 unsigned long zba_mem_pages(struct zba_pool *pool);
 
 /**
- * zba_pages_migrated() - pool pages the kernel has migrated (moved to other
- * physical pages, e.g. by compaction) since the pool was created. Pool pages
- * are movable on kernels built with CONFIG_COMPACTION.
+ * zba_pages_migrated() - how many pool pages the kernel has migrated.
+ * @pool: the pool
+ *
+ * Pool pages are movable on kernels built with CONFIG_COMPACTION.
  * Context: any; lockless read.
+ * Return: pages moved to other physical pages (e.g. by compaction) since
+ *	the pool was created.
  */
 unsigned long zba_pages_migrated(struct zba_pool *pool);
 
 /**
  * zba_nr_types() - number of types in the pool's table.
+ * @pool: the pool
+ *
+ * Context: any.
+ * Return: that number (fixed for the pool's life).
  */
 unsigned int zba_nr_types(struct zba_pool *pool);
 
 /**
- * zba_type_stats() - fill @st for type @type (0..zba_nr_types()-1).
+ * zba_type_stats() - fill @st for type @type.
+ * @pool: the pool
+ * @type: 0..zba_nr_types()-1
+ * @st: filled in
+ *
  * Context: process context; takes the type's lock briefly.
  */
 void zba_type_stats(struct zba_pool *pool, unsigned int type,
 		    struct zba_type_stats *st);
 
 /**
- * zba_move_fn - caller's callback, used by zba_compact().
+ * typedef zba_move_fn - caller's callback, used by zba_compact().
  * @ctx: the caller's context given to zba_compact()
  * @owner: owner cookie recorded with the object
  * @handle: the object's current handle
@@ -214,6 +253,9 @@ typedef bool (*zba_move_fn)(void *ctx, u32 owner, unsigned long handle);
 
 /**
  * zba_move() - move one object out of a block that compaction isolated.
+ * @pool: the pool
+ * @handle: the object (in a block zba_compact() isolated)
+ *
  * Copies the object into a slot of the same type in the fullest other block
  * and frees the old slot. Never allocates new blocks; may add a page to the
  * receiving block with GFP_NOWAIT (no reclaim, no reserves).
@@ -263,8 +305,11 @@ unsigned long zba_compact(struct zba_pool *pool, zba_move_fn fn, void *ctx,
 			  struct zba_compact_ctl *ctl);
 
 /**
- * zba_pages_freeable() - sum of pages_freeable over all types.
+ * zba_pages_freeable() - pages compaction could free now.
+ * @pool: the pool
+ *
  * Context: any; approximate, lockless.
+ * Return: the sum of pages_freeable over all types.
  */
 unsigned long zba_pages_freeable(struct zba_pool *pool);
 

@@ -113,6 +113,8 @@ static bool zblk_same_filled(const void *src, unsigned int size,
  * A range whose segments are not word-aligned counts as not same-filled (it
  * is then compressed: correct, only not stored as a fill value).
  * Context: any (maps the pages with kmap_local_page()).
+ * Return: true if every word of the range is *@value (or, with @any, the
+ *	first word).
  */
 static bool zblk_bio_same(struct bio *bio, struct bvec_iter iter,
 			  unsigned int len, bool any, unsigned long *value)

@@ -70,7 +70,8 @@ struct zblk_entry;
  *			are stored apart: zblkdev/split.c)
  * @split_blocks:	4K blocks those writes stored as objects of their own
  * @split_units:	units now split (a gauge)
- * @split_bytes:	bytes of the split units' records (metadata)
+ * @split_bytes:	bytes of the split units' records (metadata, counted in
+ *			mem_used_total)
  * @packed_units:	split units the packer stored as one object again
  * @repacked_units:	units with one object the packer compressed again to
  *			drop blocks freed since (DEAD blocks)
@@ -261,7 +262,6 @@ struct zblk_io_stat {
  *			are stored apart: zblkdev/split.c)
  * @split_blocks:	4K blocks those writes stored as objects of their own
  * @split_units:	units now split (a gauge)
- * @split_bytes:	bytes of the split units' records (metadata)
  * @packed_units:	split units the packer stored as one object again
  * @repacked_units:	units with one object the packer compressed again to
  *			drop blocks freed since (DEAD blocks)
@@ -279,14 +279,7 @@ struct zblk_io_stat {
  * @shrink_over:	scan calls that offered more objects than nr_to_scan
  * @shrink_ns:		time in scan calls, ns
  * @shrink_max_ns:	longest scan call, ns
- * @split_blocks:	blocks partial writes stored as objects of their own
- * @split_units:	units now split
- * @packed_units:	split units packed into one object again
- * @repacked_units:	units compressed again to drop freed blocks
- * @pack_skipped:	packs dropped because the unit changed meanwhile
- * @pack_failed:	packs that failed (memory)
- * @pack_pending:	units waiting for the packer now
- * @read_cache_hits:	reads served from a stream's last unit
+ * @pack_pending:	units waiting for the packer now (a gauge)
  */
 struct zblk_debug_stat {
 	u64 miss_free;
