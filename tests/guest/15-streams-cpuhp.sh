@@ -109,32 +109,51 @@ zb_unload
 echo 1 >"$cpu1" || zb_fail "cannot online CPU 1"
 
 zb_step "streams cost the system what debugfs says they take"
-# lost_at_disksize UNIT ALG: sets LOST to the KiB the system lost at
-# disksize beyond the streams' own count (the table, bitmaps and pool: the
-# same for every algorithm of a unit size). A backend whose working memory
-# kmalloc rounded up to a power of two (zstd, lz4hc: 0.8 MiB more for a
-# 16K-unit zstd device) loses more than lz4.
+# lost_at_disksize UNIT ALG: sets LOST to the KiB the system lost in setting
+# up NDEV devices beyond their streams' own count (the tables, bitmaps and
+# pools: the same for every algorithm of a unit size), the least of three
+# rounds. A backend whose working memory kmalloc rounded up to a power of two
+# (lz4hc, zstd: 236 KiB more per stream for a 4K-unit lz4hc device, 0.4 MiB
+# for a 16K-unit zstd one) loses more than lz4 every time, NDEV times over.
+# Several devices and the least of three rounds, because other work of the
+# kernel's only adds to one reading, by as much as one device's waste: on the
+# debug kernel (KASAN's stack depot and quarantine, per-CPU page lists) one
+# 4K-unit lz4 device read 872 to 1,140 KiB lost, lz4hc 816 to 1,252.
+NDEV=4
 lost_at_disksize() {
-	local before after sb
-	zb_settle
-	before=$(zb_sys_free_kb)
-	zb_setup zblk0 "$1" "$2" 64M
-	zb_settle
-	after=$(zb_sys_free_kb)
-	sb=$(( $(sbytes zblk0) / 1024 ))
-	zb_info "unit $1 $2: $(streams zblk0) streams of $sb KiB in all; the system lost $((before - after)) KiB"
-	zb_reset zblk0
-	LOST=$((before - after - sb))
+	local before after sb i d lost
+	LOST=
+	for i in 1 2 3; do
+		zb_settle
+		before=$(zb_sys_free_kb)
+		sb=0
+		for d in $(seq 0 $((NDEV - 1))); do
+			zb_setup zblk$d "$1" "$2" 64M
+		done
+		zb_settle
+		after=$(zb_sys_free_kb)
+		for d in $(seq 0 $((NDEV - 1))); do
+			sb=$((sb + $(sbytes zblk$d) / 1024))
+		done
+		lost=$((before - after - sb))
+		zb_info "unit $1 $2: $NDEV devices, streams of $sb KiB in all; the system lost $((before - after)) KiB, $lost beyond them"
+		for d in $(seq 0 $((NDEV - 1))); do
+			zb_reset zblk$d
+		done
+		[ -z "$LOST" ] || [ "$lost" -lt "$LOST" ] && LOST=$lost
+	done
 }
-zb_load num_devices=1
+zb_load num_devices=$NDEV
 for unit in 4096 16384; do
 	lost_at_disksize $unit lz4
 	base=$LOST
 	for alg in lz4hc zstd; do
 		lost_at_disksize $unit $alg
-		zb_info "unit $unit: $alg loses $LOST KiB beyond its streams, lz4 $base KiB"
-		# page-granular counts and slab churn: 192 KiB of slack
-		zb_expect_le "unit $unit $alg: KiB lost beyond its streams (lz4: $base)" "$LOST" "$((base + 192))"
+		zb_info "unit $unit: $alg loses $LOST KiB beyond its streams, lz4 $base KiB ($NDEV devices, least of three rounds)"
+		# page-granular counts and the kernel's own churn: 256 KiB of
+		# slack, against 1,888 KiB that kmalloc's rounding cost 4K-unit
+		# lz4hc here
+		zb_expect_le "unit $unit $alg: KiB lost beyond its streams (lz4: $base)" "$LOST" "$((base + 256))"
 	done
 done
 zb_unload
