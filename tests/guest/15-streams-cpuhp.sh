@@ -118,7 +118,11 @@ zb_step "streams cost the system what debugfs says they take"
 # Several devices and the least of three rounds, because other work of the
 # kernel's only adds to one reading, by as much as one device's waste: on the
 # debug kernel (KASAN's stack depot and quarantine, per-CPU page lists) one
-# 4K-unit lz4 device read 872 to 1,140 KiB lost, lz4hc 816 to 1,252.
+# 4K-unit lz4 device read 872 to 1,140 KiB lost, lz4hc 816 to 1,252; four
+# lz4 devices read 6,460, 4,744 and 3,972 KiB beyond their streams in three
+# rounds, four lz4hc ones 4,664 to 4,260 just after: the least readings of
+# two algorithms that waste nothing differed by up to 288 KiB there (92 on
+# 6.1).
 NDEV=4
 lost_at_disksize() {
 	local before after sb i d lost
@@ -150,10 +154,11 @@ for unit in 4096 16384; do
 	for alg in lz4hc zstd; do
 		lost_at_disksize $unit $alg
 		zb_info "unit $unit: $alg loses $LOST KiB beyond its streams, lz4 $base KiB ($NDEV devices, least of three rounds)"
-		# page-granular counts and the kernel's own churn: 256 KiB of
-		# slack, against the 1,964 KiB that kmalloc's rounding cost 4K-unit
-		# lz4hc on 6.1 (4,164 KiB beyond the streams, lz4 2,200)
-		zb_expect_le "unit $unit $alg: KiB lost beyond its streams (lz4: $base)" "$LOST" "$((base + 256))"
+		# page-granular counts and the kernel's own churn (up to 288 KiB
+		# on the debug kernel): 768 KiB of slack, against the 1,964 KiB
+		# that kmalloc's rounding cost 4K-unit lz4hc on 6.1 (4,164 KiB
+		# beyond the streams, lz4 2,200)
+		zb_expect_le "unit $unit $alg: KiB lost beyond its streams (lz4: $base)" "$LOST" "$((base + 768))"
 	done
 done
 zb_unload
