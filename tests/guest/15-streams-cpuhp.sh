@@ -121,7 +121,7 @@ zb_step "streams cost the system what debugfs says they take"
 # 4K-unit lz4 device read 872 to 1,140 KiB lost, lz4hc 816 to 1,252; four
 # lz4 devices read 6,460, 4,744 and 3,972 KiB beyond their streams in three
 # rounds, four lz4hc ones 4,664 to 4,260 just after: the least readings of
-# two algorithms that waste nothing differed by up to 288 KiB there (92 on
+# two algorithms that waste nothing differed by up to 444 KiB there (92 on
 # 6.1).
 NDEV=4
 lost_at_disksize() {
@@ -138,12 +138,10 @@ lost_at_disksize() {
 		after=$(zb_sys_free_kb)
 		for d in $(seq 0 $((NDEV - 1))); do
 			sb=$((sb + $(sbytes zblk$d) / 1024))
+			zb_reset zblk$d
 		done
 		lost=$((before - after - sb))
 		zb_info "unit $1 $2: $NDEV devices, streams of $sb KiB in all; the system lost $((before - after)) KiB, $lost beyond them"
-		for d in $(seq 0 $((NDEV - 1))); do
-			zb_reset zblk$d
-		done
 		[ -z "$LOST" ] || [ "$lost" -lt "$LOST" ] && LOST=$lost
 	done
 }
@@ -154,7 +152,7 @@ for unit in 4096 16384; do
 	for alg in lz4hc zstd; do
 		lost_at_disksize $unit $alg
 		zb_info "unit $unit: $alg loses $LOST KiB beyond its streams, lz4 $base KiB ($NDEV devices, least of three rounds)"
-		# page-granular counts and the kernel's own churn (up to 288 KiB
+		# page-granular counts and the kernel's own churn (up to 444 KiB
 		# on the debug kernel): 768 KiB of slack, against the 1,964 KiB
 		# that kmalloc's rounding cost 4K-unit lz4hc on 6.1 (4,164 KiB
 		# beyond the streams, lz4 2,200)
