@@ -41,9 +41,18 @@ zb_setup zblk2 4096 lz4 128M
 check mkswap /dev/zblk2
 check swapon /dev/zblk2
 w0=$(st zblk2 5) r0=$(st zblk2 1)
-zb_cg_setup ds 32
-# 64 MiB of compressible data through a 32 MiB cgroup: swap out, then in
-check sh -c "echo \$\$ > $ZB_CG/ds/cgroup.procs && dd if=/dev/zero bs=1M count=64 2>/dev/null | tr '\\0' 'z' > /dev/shm/fill && cat /dev/shm/fill > /dev/null"
+# 64 MiB of compressible shmem in a cgroup, then proactive reclaim
+# (memory.reclaim) pushes it to swap and reading it back swaps it in.
+# A memory.max squeeze did the same but under 6.12's MGLRU it could end in a
+# memcg OOM kill after a few dozen pages (a CI run: 64 writes).
+zb_cg_setup ds 256
+check sh -c "echo \$\$ > $ZB_CG/ds/cgroup.procs && dd if=/dev/zero bs=1M count=64 2>/dev/null | tr '\\0' 'z' > /dev/shm/fill"
+for try in 1 2 3 4 5; do
+	# EAGAIN when less than asked was reclaimed: ask again
+	echo 60M >$ZB_CG/ds/memory.reclaim 2>/dev/null && break
+done
+zb_info "after memory.reclaim: swap used $(zb_swap_kb) KiB"
+check sh -c "cat /dev/shm/fill > /dev/null"
 rm -f /dev/shm/fill
 zb_info "zblk2: $(awk '$3 == "zblk2"' /proc/diskstats)"
 zb_expect_gt "zblk2 writes during swap-out" $(( $(st zblk2 5) - w0 )) 1000
