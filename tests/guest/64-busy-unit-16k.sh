@@ -58,7 +58,14 @@ echo "2000 100000" >$cg/zb-slow/cpu.max || zb_skip "no cpu.max (CONFIG_CFS_BANDW
 zb_load num_devices=1
 zb_setup $dev 16384 lz4 64M
 DATA="--buffer_compress_percentage=50 --buffer_compress_chunk=4k"
-IO="--filename=/dev/$dev --direct=1 --ioengine=psync --bs=4k"
+# The victim must share no lock with the throttled writers outside zblk (a
+# sched_switch/sched_stat_blocked trace on the debug kernel found two, each
+# blocking the victim's fio for 95 to 250 ms): --disk_util=0, or each fio
+# opens /sys/block/$dev/stat (kernfs open mutex); and a TMPDIR of its own for
+# each fio, or all look up the absent /tmp/fio-dump-status every second (a
+# lookup in progress on tmpfs makes others of the same name wait).
+IO="--filename=/dev/$dev --direct=1 --ioengine=psync --bs=4k --disk_util=0"
+mkdir -p /tmp/zb-w /tmp/zb-r /tmp/zb-v
 zb_step "fill [0,16M) and [32M,48M) with compressible data"
 # shellcheck disable=SC2086
 fio --name=fill $IO --bs=1m --size=16M --rw=write $DATA --refill_buffers >/dev/null || zb_fail "fill failed"
@@ -76,12 +83,24 @@ wait_threads() {
 	done
 }
 
-# blocked PID FIELD -> FIELD (sum_block_runtime, block_max) of /proc/PID/sched
-# summed (or maxed) over PID's threads, in ms
-blocked() {
+# block_max PID -> the longest block of any of PID's threads, in ms
+block_max() {
 	cat /proc/"$1"/task/*/sched 2>/dev/null |
-		awk -v f="$2" '$1 == f { v = $3 + 0; if (f ~ /max/) { if (v > s) s = v } else s += v }
-			END { printf "%d\n", s }'
+		awk '$1 == "block_max" && $3 + 0 > m { m = $3 + 0 } END { printf "%d\n", m }'
+}
+
+# block_snap PID FILE: "TID sum_block_runtime" of each of PID's threads
+block_snap() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		awk -v t="${t##*/}" '$1 == "sum_block_runtime" { print t, $3 }' "$t/sched" 2>/dev/null
+	done >"$2"
+}
+
+# block_delta BEFORE AFTER -> ms blocked between two snapshots, summed over
+# the threads in both (a thread that ended in between would subtract)
+block_delta() {
+	awk 'NR == FNR { b[$1] = $2; next } $1 in b { s += $2 - b[$1] } END { printf "%d\n", s }' "$1" "$2"
 }
 
 # load_start SIZE: the throttled writers on CPU 1 (threads of one fio, moved
@@ -91,12 +110,12 @@ blocked() {
 load_start() {
 	rm -f /tmp/w.*
 	# shellcheck disable=SC2086
-	fio --name=slow $IO --offset=32M --size="$1" --rw=randwrite $DATA --numjobs=2 --thread \
+	TMPDIR=/tmp/zb-w fio --name=slow $IO --offset=32M --size="$1" --rw=randwrite $DATA --numjobs=2 --thread \
 		--cpus_allowed=1 --runtime=$((T + 4)) --time_based \
 		--output-format=terse --terse-version=3 >/tmp/w.slow 2>&1 &
 	slow=$!
 	# shellcheck disable=SC2086
-	fio --name=hotreader $IO --offset=32M --size="$1" --rw=randread --cpus_allowed=0 \
+	TMPDIR=/tmp/zb-r fio --name=hotreader $IO --offset=32M --size="$1" --rw=randread --cpus_allowed=0 \
 		--thinktime=5000 --runtime=$((T + 4)) --time_based \
 		--output-format=terse --terse-version=3 >/tmp/w.read 2>&1 &
 	hotreader=$!
@@ -118,15 +137,16 @@ load_stop() {
 victim() {
 	local pid b0
 	# shellcheck disable=SC2086
-	fio --name=victim $IO --offset="$1" --size=8M --rw=randread --cpus_allowed=0 --thread \
+	TMPDIR=/tmp/zb-v fio --name=victim $IO --offset="$1" --size=8M --rw=randread --cpus_allowed=0 --thread \
 		--runtime=$((T + 3)) --time_based --output-format=terse --terse-version=3 >/tmp/victim 2>&1 &
 	pid=$!
 	wait_threads $pid 2
 	sleep 1
-	b0=$(blocked $pid sum_block_runtime)
+	block_snap $pid /tmp/b0
 	sleep $T
-	v_block=$(($(blocked $pid sum_block_runtime) - b0))
-	v_max=$(blocked $pid block_max)
+	block_snap $pid /tmp/b1
+	v_block=$(block_delta /tmp/b0 /tmp/b1)
+	v_max=$(block_max $pid)
 	wait $pid || zb_fail "the victim reader failed: $(cat /tmp/victim)"
 	v_iops=$(awk -F';' '{ print $8 }' /tmp/victim)
 }
