@@ -3,7 +3,8 @@
 #
 # tests/run cannot pass what it did not run: --only matching no test is an
 # error (exit 2, a message), and a guest test not started because the time
-# budget (ZBLK_CHECK_DEADLINE) is used up fails the run.
+# budget (ZBLK_CHECK_DEADLINE) is used up fails the run; tools/guest-run
+# refuses an --append without kernel arguments.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -32,4 +33,18 @@ if [ $rc != 0 ] && [[ $out == *"FAIL 6.1 01-load"*"not run: out of time"* ]] && 
 else
 	say "FAIL out of time: exit $rc, output:"; printf '%s\n' "$out" | sed 's/^/    /'; failed=1
 fi
+
+# tools/guest-run refuses an --append without kernel arguments before it
+# boots anything.
+check_append() {
+	local out rc
+	out=$(tools/guest-run --no-header "$@" 2>&1); rc=$?
+	if [ $rc = 2 ] && [[ $out == *"--append needs"* ]]; then
+		say "ok   guest-run $*: exit 2, '$out'"
+	else
+		say "FAIL guest-run $*: exit $rc, output: $out"; failed=1
+	fi
+}
+check_append --append
+check_append --append "" tests/guest/01-load.sh
 exit $failed
