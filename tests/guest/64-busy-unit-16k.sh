@@ -85,17 +85,13 @@ wait_threads() {
 	done
 }
 
-# block_max PID -> the longest block of any of PID's threads, in ms
-block_max() {
-	cat /proc/"$1"/task/*/sched 2>/dev/null |
-		awk '$1 == "block_max" && $3 + 0 > m { m = $3 + 0 } END { printf "%d\n", m }'
-}
-
-# block_snap PID FILE: "TID sum_block_runtime" of each of PID's threads
+# block_snap PID FILE: "TID sum_block_runtime block_max" (ms) of each of
+# PID's threads
 block_snap() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		awk -v t="${t##*/}" '$1 == "sum_block_runtime" { print t, $3 }' "$t/sched" 2>/dev/null
+		awk -v t="${t##*/}" '$1 == "sum_block_runtime" { s = $3 } $1 == "block_max" { m = $3 }
+			END { if (s != "") print t, s, m }' "$t/sched" 2>/dev/null
 	done >"$2"
 }
 
@@ -103,6 +99,11 @@ block_snap() {
 # the threads in both (a thread that ended in between would subtract)
 block_delta() {
 	awk 'NR == FNR { b[$1] = $2; next } $1 in b { s += $2 - b[$1] } END { printf "%d\n", s }' "$1" "$2"
+}
+
+# block_max SNAPSHOT -> the longest block of any thread in it, in ms
+block_max() {
+	awk '$3 + 0 > m { m = $3 + 0 } END { printf "%d\n", m }' "$1"
 }
 
 # load_start SIZE: the throttled writers on CPU 1 (threads of one fio, moved
@@ -137,7 +138,7 @@ load_stop() {
 # runs; sets v_block (ms blocked in T seconds), v_max (longest block, ms),
 # v_iops
 victim() {
-	local pid b0
+	local pid
 	# shellcheck disable=SC2086
 	TMPDIR=/tmp/zb-v fio --name=victim $IO --offset="$1" --size=8M --rw=randread --cpus_allowed=0 --thread \
 		--runtime=$((T + 3)) --time_based --output-format=terse --terse-version=3 >/tmp/victim 2>&1 &
@@ -148,7 +149,7 @@ victim() {
 	sleep $T
 	block_snap $pid /tmp/b1
 	v_block=$(block_delta /tmp/b0 /tmp/b1)
-	v_max=$(block_max $pid)
+	v_max=$(block_max /tmp/b1)
 	wait $pid || zb_fail "the victim reader failed: $(cat /tmp/victim)"
 	v_iops=$(awk -F';' '{ print $8 }' /tmp/victim)
 }
