@@ -143,5 +143,24 @@ if command -v /usr/bin/apt-get >/dev/null && [ "${ZBLK_DEPS_DRYRUN:-1}" = 1 ]; t
 	fi
 fi
 
+# 11. tools/build-debug-kernel on a machine that has never seen
+#     linux-source-6.12: dpkg-query exits 1 for an unknown package, which under
+#     set -e and pipefail once ended the script silently (make check-debug
+#     failed with no message on a fresh machine). With no candidate in the
+#     archive either, it must stop with a message naming the package, before
+#     it touches build/.
+mkdir -p "$tmp/bin"
+printf '#!/bin/sh\necho "dpkg-query: no packages found matching $*" >&2\nexit 1\n' >"$tmp/bin/dpkg-query"
+chmod +x "$tmp/bin/dpkg-query"
+echo 'linux-source-6.12 - -' >"$tmp/nosource.txt"
+export ZBLK_APT_STATE=$tmp/nosource.txt
+if PATH="$tmp/bin:$PATH" tools/build-debug-kernel >"$tmp/out" 2>"$tmp/err"; then
+	bad "build-debug-kernel with no linux-source-6.12 anywhere succeeded: $(cat "$tmp/out")"
+elif grep -qF 'apt has no candidate for linux-source-6.12' "$tmp/err"; then
+	ok "build-debug-kernel, source package unknown to dpkg and apt: fails naming linux-source-6.12"
+else
+	bad "build-debug-kernel, source package unknown to dpkg and apt: no clear message: $(tr '\n' ' ' <"$tmp/err")"
+fi
+
 echo "deps-pick: $((n - failed)) of $n checks passed"
 [ $failed -eq 0 ]
