@@ -324,6 +324,25 @@ static void zblk_src_unmap(const struct zblk_src *src, const void *p)
 		kunmap_local(p);
 }
 
+/*
+ * A new object of @size bytes for unit @index, within mem_limit.
+ * Context: process context, may sleep (GFP_NOIO).
+ * Return: 0, -ENOMEM (no memory or mem_limit reached) or -EIO.
+ */
+static int zblk_obj_alloc(struct zblk *z, unsigned int size, u32 index,
+			  unsigned long *handle)
+{
+	int ret = zba_alloc(z->pool, size, index, ZBLK_GFP_IO, handle);
+
+	if (ret)
+		return ret == -ENOMEM ? -ENOMEM : -EIO;
+	if (zblk_over_limit(z)) {
+		zba_free(z->pool, *handle);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /**
  * zblk_make_obj() - compress a unit or one 4K block into a new object.
  * @z: the device
@@ -361,13 +380,9 @@ int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 	if (ret || clen >= raw)
 		size = src->len;
 
-	ret = zba_alloc(z->pool, size, index, ZBLK_GFP_IO, &handle);
+	ret = zblk_obj_alloc(z, size, index, &handle);
 	if (ret)
-		return ret == -ENOMEM ? -ENOMEM : -EIO;
-	if (zblk_over_limit(z)) {
-		zba_free(z->pool, handle);
-		return -ENOMEM;
-	}
+		return ret;
 
 	if (size == src->len) {
 		p = zblk_src_map(src);
@@ -699,6 +714,46 @@ static int zblk_block_obj(struct zblk *z, struct bio *bio,
 }
 
 /**
+ * zblk_block_raw() - store the 4K block at @iter as it is, uncompressed.
+ * @z: the device
+ * @bio: the bio
+ * @iter: position of the block in @bio (not advanced)
+ * @index: the block's unit
+ * @obj: on success, the block's raw object or fill value
+ *
+ * For a block the packer will compress with the rest of its unit
+ * (zblk_split_defer()): the write costs a copy, not a compression. A block
+ * that spans segments is compressed as usual instead (it would need a
+ * stream's buffer to be gathered anyway).
+ * Context: process context, may sleep; no entry lock held.
+ * Return: 0, -ENOMEM or -EIO.
+ */
+static int zblk_block_raw(struct zblk *z, struct bio *bio,
+			  struct bvec_iter iter, u32 index,
+			  struct zblk_obj *obj)
+{
+	struct bio_vec bv = bio_iter_iovec(bio, iter);
+	unsigned long value;
+	void *p;
+	int ret;
+
+	if (bv.bv_len < ZBLK_BLOCK_SIZE)
+		return zblk_block_obj(z, bio, iter, index, obj);
+	if (zblk_bio_same(bio, iter, ZBLK_BLOCK_SIZE, true, &value)) {
+		zblk_same_obj(value, 0, obj);
+		return 0;
+	}
+	ret = zblk_obj_alloc(z, ZBLK_BLOCK_SIZE, index, &obj->handle);
+	if (ret)
+		return ret;
+	p = kmap_local_page(bv.bv_page);
+	zba_write(z->pool, obj->handle, p + bv.bv_offset, ZBLK_BLOCK_SIZE);
+	kunmap_local(p);
+	obj->flags = ZBLK_BLOCK_SIZE | ZBLK_HUGE;
+	return 0;
+}
+
+/**
  * zblk_write_blocks() - write part of a 16K unit, block by block.
  * @z: the device
  * @bio: the bio
@@ -720,17 +775,22 @@ static int zblk_write_blocks(struct zblk *z, struct bio *bio,
 {
 	struct zblk_obj objs[ZBLK_UNIT_BLOCKS_MAX];
 	unsigned int i, n = len >> ZBLK_BLOCK_SHIFT;
+	bool defer = zblk_split_defer(z, index);
 	struct bvec_iter it = *iter;
 	int ret = 0;
 
 	atomic64_inc(&z->stats.partial_writes);
 	for (i = 0; i < n; i++) {
-		ret = zblk_block_obj(z, bio, it, index, &objs[i]);
+		if (defer)
+			ret = zblk_block_raw(z, bio, it, index, &objs[i]);
+		else
+			ret = zblk_block_obj(z, bio, it, index, &objs[i]);
 		if (ret)
 			goto drop;
 		bio_advance_iter(bio, &it, ZBLK_BLOCK_SIZE);
 	}
-	ret = zblk_split_store(z, index, off >> ZBLK_BLOCK_SHIFT, n, objs);
+	ret = zblk_split_store(z, index, off >> ZBLK_BLOCK_SHIFT, n, objs,
+			       defer);
 	if (ret)
 		goto drop;
 	atomic64_add(n, &z->stats.split_blocks);

@@ -14,27 +14,41 @@
  *           written since the unit was created)
  *   PACKED  in the unit's old object (@packed), which stays until no block
  *           reads from it
- *   OBJ     in an object of its own, compressed; RAW: stored raw
+ *   OBJ     in an object of its own, compressed; RAW: stored raw, as it
+ *           did not compress
+ *   LAZY    in an object of its own, stored raw without trying: the
+ *           packer compresses it with the rest of the unit
  *   SAME    a fill value (no object)
  *
  * Life cycle of a unit (docs/design.md has the picture):
  *   empty --16K write--> one object ("packed") --4K write--> split
- *   empty --4K write--> split --packer--> one object
+ *   empty --4K write--> split (LAZY blocks) --packer--> one object
  *   one object --partial discard--> one object with DEAD blocks
  *             --packer--> one smaller object
  *   anything --16K write / whole discard--> one object / empty
  * A swap free of a split unit's block frees that block's object at once,
  * and the unit's old object as soon as no block reads from it.
  *
+ * Write small: a block written into an empty unit, or into a split unit
+ * with no old object, is copied as it is (LAZY) instead of compressed on
+ * its own, since the packer compresses the unit anyway: a swap-out that
+ * writes four pages one after another into a unit costs four copies and
+ * one 16K compression, not four 4K compressions and then that one. A
+ * block written into a unit that has an old object is compressed (OBJ):
+ * such a unit is packed again only when enough of it changed (below).
+ *
  * The packer (zblk_pack_work(), a delayed work item per device) looks at
- * the units whose bit is set in pack_pending: a split unit with no old
- * object whose blocks are all present; a split unit whose old object holds
- * a block that was freed since, or two or more that were overwritten; and a
- * one-object unit with a DEAD block. Those are loaded, compressed as one
+ * the units whose bit is set in pack_pending: a split unit with a LAZY
+ * block (all of them: raw bytes are held only until the packer's next run,
+ * whether the unit filled up or not); a split unit whose old object holds a
+ * block that was freed since, or two or more that were overwritten; a split
+ * unit whose blocks are all present again but not all in its old object;
+ * and a one-object unit with a DEAD block. Those are loaded, compressed as one
  * unit and installed if the unit did not change meanwhile (its generation;
- * else the work is dropped and counted as pack_skipped). A split unit with
- * blocks still absent and no old object costs what 4K units cost, and stays
- * split until it fills up. Freed bytes go at once (swap reads back, frees
+ * else the work is dropped and counted as pack_skipped). A unit packed
+ * with blocks still absent is one object with those blocks absent; blocks
+ * written there later are compressed one by one, and the unit is packed
+ * again once they have all come. Freed bytes go at once (swap reads back, frees
  * and writes pages elsewhere: memory held by freed pages would grow with
  * every pass); one overwritten block is tolerated until a second, so a
  * steady stream of random 4K overwrites repacks a unit every other write.
@@ -78,6 +92,7 @@ enum zblk_blk_kind {
 	ZBLK_BLK_PACKED,
 	ZBLK_BLK_OBJ,
 	ZBLK_BLK_RAW,
+	ZBLK_BLK_LAZY,
 	ZBLK_BLK_SAME,
 };
 
@@ -90,8 +105,8 @@ enum zblk_blk_kind {
  *	the unit was split); those of them no longer PACKED are bytes that
  *	nobody reads
  * @kind: each block's enum zblk_blk_kind
- * @size: OBJ, RAW: the block's object size
- * @val: OBJ, RAW: the block's object handle; SAME: its fill value
+ * @size: OBJ, RAW, LAZY: the block's object size
+ * @val: OBJ, RAW, LAZY: the block's object handle; SAME: its fill value
  *
  * Protected by the owning entry's lock.
  */
@@ -111,7 +126,8 @@ static_assert(sizeof(struct zblk_split) <= ZBLK_SPLIT_BYTES);
 
 static bool zblk_blk_has_obj(const struct zblk_split *s, unsigned int b)
 {
-	return s->kind[b] == ZBLK_BLK_OBJ || s->kind[b] == ZBLK_BLK_RAW;
+	return s->kind[b] == ZBLK_BLK_OBJ || s->kind[b] == ZBLK_BLK_RAW ||
+	       s->kind[b] == ZBLK_BLK_LAZY;
 }
 
 /* Blocks of @s of @kind, as a mask. */
@@ -234,9 +250,13 @@ static void zblk_split_convert(struct zblk *z, struct zblk_entry *e,
 			  ZBLK_SPLIT | absent << ZBLK_DISC_SHIFT);
 }
 
-/* Put a new block object (from zblk_make_obj()) at block @b of @s. */
+/*
+ * Put a new block object (from zblk_make_obj(), or stored raw without
+ * trying if @lazy) at block @b of @s.
+ */
 static void zblk_split_put_block(struct zblk *z, struct zblk_split *s,
-				 unsigned int b, const struct zblk_obj *obj)
+				 unsigned int b, const struct zblk_obj *obj,
+				 bool lazy)
 {
 	zblk_split_clear_block(z, s, b);
 	s->val[b] = obj->handle;
@@ -244,7 +264,10 @@ static void zblk_split_put_block(struct zblk *z, struct zblk_split *s,
 		s->kind[b] = ZBLK_BLK_SAME;
 		return;
 	}
-	s->kind[b] = obj->flags & ZBLK_HUGE ? ZBLK_BLK_RAW : ZBLK_BLK_OBJ;
+	if (!(obj->flags & ZBLK_HUGE))
+		s->kind[b] = ZBLK_BLK_OBJ;
+	else
+		s->kind[b] = lazy ? ZBLK_BLK_LAZY : ZBLK_BLK_RAW;
 	s->size[b] = obj->flags & ZBLK_SIZE_MASK;
 	atomic64_add(s->size[b], &z->stats.compr_data_size);
 }
@@ -256,6 +279,8 @@ static void zblk_split_put_block(struct zblk *z, struct zblk_split *s,
  * @b0: first block written
  * @n: blocks written (fewer than the unit has)
  * @objs: their objects, from zblk_make_obj(); owned by the unit on success
+ * @lazy: raw objects among @objs were stored without trying to compress
+ *	them (zblk_split_defer()); the packer compresses them
  *
  * The unit becomes (or stays) split; the blocks' old objects are freed,
  * and the unit's old object once no block reads from it. The packer is
@@ -265,7 +290,7 @@ static void zblk_split_put_block(struct zblk *z, struct zblk_split *s,
  * Return: 0, or -ENOMEM with the unit unchanged (@objs are the caller's).
  */
 int zblk_split_store(struct zblk *z, u32 index, unsigned int b0,
-		     unsigned int n, const struct zblk_obj *objs)
+		     unsigned int n, const struct zblk_obj *objs, bool lazy)
 {
 	struct zblk_entry *e = &z->table[index];
 	struct zblk_split *spare = NULL, *s;
@@ -289,7 +314,7 @@ int zblk_split_store(struct zblk *z, u32 index, unsigned int b0,
 	}
 	s = zblk_entry_split_rec(e);
 	for (i = 0; i < n; i++)
-		zblk_split_put_block(z, s, b0 + i, &objs[i]);
+		zblk_split_put_block(z, s, b0 + i, &objs[i], lazy);
 	zblk_split_settle(z, e, s);
 	zblk_entry_unlock(e);
 	kfree(spare);
@@ -358,8 +383,9 @@ int zblk_split_load(struct zblk *z, struct zblk_strm *strm,
 			break;
 		case ZBLK_BLK_OBJ:
 		case ZBLK_BLK_RAW:
+		case ZBLK_BLK_LAZY:
 			ret = zblk_load_object(z, strm, s->val[b], s->size[b],
-					       s->kind[b] == ZBLK_BLK_RAW,
+					       s->kind[b] != ZBLK_BLK_OBJ,
 					       ZBLK_BLOCK_SIZE, p,
 					       ZBLK_BLOCK_SIZE);
 			break;
@@ -400,6 +426,32 @@ bool zblk_split_move(struct zblk *z, struct zblk_split *s,
 }
 
 /**
+ * zblk_split_defer() - should a write into part of unit @index store its
+ *	blocks raw and leave their compression to the packer?
+ * @z: the device
+ * @index: the unit
+ *
+ * Yes if the unit is empty, or split with no old object: the packer will
+ * compress it as one unit anyway. No if the unit has an object of which
+ * the write replaces part: the unit may stay split for long, and its new
+ * blocks are compressed now. The answer may be stale by the time the
+ * blocks are stored; either way the data is right and the packer sees it.
+ * Context: process context, may sleep; no entry lock held.
+ * Return: true to store raw.
+ */
+bool zblk_split_defer(struct zblk *z, u32 index)
+{
+	struct zblk_entry *e = &z->table[index];
+	bool defer;
+
+	zblk_entry_lock(e);
+	defer = !zblk_entry_stored(e) ||
+		(zblk_entry_split(e) && !zblk_entry_split_rec(e)->packed);
+	zblk_entry_unlock(e);
+	return defer;
+}
+
+/**
  * zblk_pack_queue() - ask the packer to look at unit @index.
  * @z: the device
  * @index: the unit
@@ -417,21 +469,23 @@ void zblk_pack_queue(struct zblk *z, u32 index)
 static bool zblk_pack_wanted(struct zblk *z, struct zblk_entry *e)
 {
 	struct zblk_split *s;
-	unsigned long unread;
+	unsigned long unread, absent;
 
 	if (!zblk_entry_allocated(e))
 		return false;
 	if (!zblk_entry_split(e))
 		return zblk_entry_dead(e);
 	s = zblk_entry_split_rec(e);
-	if (s->packed) {
-		/* Blocks whose bytes in the old object nobody reads. */
-		unread = s->packed_mask &
-			 ~zblk_split_mask(z, s, ZBLK_BLK_PACKED);
-		return (unread & zblk_split_mask(z, s, ZBLK_BLK_ABSENT)) ||
-		       hweight_long(unread) >= ZBLK_PACK_UNREAD_MIN;
-	}
-	return !zblk_split_mask(z, s, ZBLK_BLK_ABSENT);
+	absent = zblk_split_mask(z, s, ZBLK_BLK_ABSENT);
+	if (zblk_split_mask(z, s, ZBLK_BLK_LAZY))
+		return true;
+	if (!s->packed)
+		return !absent;
+	/* Blocks whose bytes in the old object nobody reads. */
+	unread = s->packed_mask & ~zblk_split_mask(z, s, ZBLK_BLK_PACKED);
+	return (unread & absent) ||
+	       hweight_long(unread) >= ZBLK_PACK_UNREAD_MIN ||
+	       (!absent && s->packed_mask != zblk_all_blocks(z));
 }
 
 /**

@@ -97,7 +97,8 @@ int zblk_split_load(struct zblk *z, struct zblk_strm *strm,
 		    struct zblk_split *s, void *dst, unsigned int b0,
 		    unsigned int b1);
 int zblk_split_store(struct zblk *z, u32 index, unsigned int b0,
-		     unsigned int n, const struct zblk_obj *objs);
+		     unsigned int n, const struct zblk_obj *objs, bool lazy);
+bool zblk_split_defer(struct zblk *z, u32 index);
 void zblk_split_discard(struct zblk *z, struct zblk_entry *e,
 			unsigned long mask);
 bool zblk_split_move(struct zblk *z, struct zblk_split *s,
