@@ -909,7 +909,8 @@ static blk_status_t zblk_rw(struct zblk *z, struct bio *bio, bool count)
 static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
 				u32 index, unsigned int off, unsigned int len)
 {
-	unsigned long mask, old;
+	unsigned long mask;
+	long before;
 
 	if (!zblk_entry_stored(e))
 		return;
@@ -922,14 +923,14 @@ static void zblk_discard_locked(struct zblk *z, struct zblk_entry *e,
 	if (zblk_entry_split(e)) {
 		zblk_split_discard(z, e, mask);
 	} else {
-		old = zblk_entry_discarded(e);
-		mask |= old;
+		mask |= zblk_entry_discarded(e);
 		if (mask == zblk_all_blocks(z)) {
 			zblk_free_locked(z, e);
 			return;
 		}
+		before = zblk_entry_blocks(z, e);
 		zblk_entry_set_discarded(e, mask);
-		atomic64_sub(hweight_long(mask) - hweight_long(old),
+		atomic64_add((long)zblk_entry_blocks(z, e) - before,
 			     &z->stats.blocks_stored);
 	}
 	/* The unit may now be worth compressing again (split.c). */

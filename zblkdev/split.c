@@ -75,6 +75,16 @@
 #include "alloc/zblk_alloc.h"
 #include "crypto/zblk_comp.h"
 
+/*
+ * Raw bytes LAZY blocks may hold, device-wide, before writes compress their
+ * blocks themselves again: a 32nd of the compressed data stored (what the
+ * packer's backlog may add to the device's memory, as when zstd packs
+ * slower than swap writes), and never less than a few units' worth, so
+ * that a write into an empty device is deferred too.
+ */
+#define ZBLK_LAZY_SHARE_SHIFT	5
+#define ZBLK_LAZY_MIN_BYTES	(64 * ZBLK_BLOCK_SIZE)
+
 /* How long the packer waits after the first unit is queued: the blocks a
  * swap-out writes one after another then usually fill the unit first. */
 #define ZBLK_PACK_DELAY		msecs_to_jiffies(10)
@@ -151,6 +161,8 @@ static void zblk_split_clear_block(struct zblk *z, struct zblk_split *s,
 		zba_free(z->pool, s->val[b]);
 		atomic64_sub(s->size[b], &z->stats.compr_data_size);
 	}
+	if (s->kind[b] == ZBLK_BLK_LAZY)
+		atomic64_sub(s->size[b], &z->stats.lazy_bytes);
 	s->kind[b] = ZBLK_BLK_ABSENT;
 	s->val[b] = 0;
 	s->size[b] = 0;
@@ -270,6 +282,8 @@ static void zblk_split_put_block(struct zblk *z, struct zblk_split *s,
 		s->kind[b] = lazy ? ZBLK_BLK_LAZY : ZBLK_BLK_RAW;
 	s->size[b] = obj->flags & ZBLK_SIZE_MASK;
 	atomic64_add(s->size[b], &z->stats.compr_data_size);
+	if (s->kind[b] == ZBLK_BLK_LAZY)
+		atomic64_add(s->size[b], &z->stats.lazy_bytes);
 }
 
 /**
@@ -434,16 +448,24 @@ bool zblk_split_move(struct zblk *z, struct zblk_split *s,
  * Yes if the unit is empty, or split with no old object: the packer will
  * compress it as one unit anyway. No if the unit has an object of which
  * the write replaces part: the unit may stay split for long, and its new
- * blocks are compressed now. The answer may be stale by the time the
- * blocks are stored; either way the data is right and the packer sees it.
+ * blocks are compressed now. Nor while the LAZY blocks not yet
+ * packed hold more than their bound (ZBLK_LAZY_SHARE_SHIFT): the packer
+ * is behind, and memory would grow with its backlog. The answer may be
+ * stale by the time the blocks are stored; either way the data is right
+ * and the packer sees it.
  * Context: process context, may sleep; no entry lock held.
  * Return: true to store raw.
  */
 bool zblk_split_defer(struct zblk *z, u32 index)
 {
 	struct zblk_entry *e = &z->table[index];
+	s64 limit = atomic64_read(&z->stats.compr_data_size) >>
+		    ZBLK_LAZY_SHARE_SHIFT;
 	bool defer;
 
+	if (atomic64_read(&z->stats.lazy_bytes) >=
+	    max_t(s64, limit, ZBLK_LAZY_MIN_BYTES))
+		return false;
 	zblk_entry_lock(e);
 	defer = !zblk_entry_stored(e) ||
 		(zblk_entry_split(e) && !zblk_entry_split_rec(e)->packed);

@@ -72,6 +72,8 @@ struct zblk_entry;
  * @split_units:	units now split (a gauge)
  * @split_bytes:	bytes of the split units' records (metadata, counted in
  *			mem_used_total)
+ * @lazy_bytes:	bytes of LAZY blocks, stored raw for the packer to
+ *			compress (a gauge; bounded by zblk_split_defer())
  * @packed_units:	split units the packer stored as one object again
  * @repacked_units:	units with one object the packer compressed again to
  *			drop blocks freed since (DEAD blocks)
@@ -108,6 +110,7 @@ struct zblk_stats {
 	atomic64_t split_blocks;
 	atomic64_t split_units;
 	atomic64_t split_bytes;
+	atomic64_t lazy_bytes;
 	atomic64_t packed_units;
 	atomic64_t repacked_units;
 	atomic64_t pack_skipped;
