@@ -116,13 +116,20 @@ wr() { # VALUE FILE: write, report failures
 }
 
 # pack_settle NODE: wait (at most 60 s) until a zblk device's packer has no
-# unit pending (debug_stat version 4, field 18), so that mm_stat and the
+# unit pending (debug_stat version 4 or later, field 18), so that mm_stat and the
 # system's memory show 16K units written 4K at a time as they will stay;
 # the time waited, in ms, is added to $pack_wait_ms
 pack_wait_ms=0
+
+# dbg_version_ok FILE: a zblk debug_stat whose fields are those of version 4
+# or a later one (versions only add fields at the end)
+dbg_version_ok() {
+	head -n1 "$1" 2>/dev/null | awk '$1 == "version:" && $2 >= 4 { ok = 1 } END { exit !ok }'
+}
+
 pack_settle() {
 	local f=/sys/block/$1/debug_stat t=0
-	head -n1 "$f" 2>/dev/null | grep -q '^version: 4$' || return 0
+	dbg_version_ok "$f" || return 0
 	while [ "$(awk 'NR == 2 { print $18 }' "$f")" != 0 ] && [ $t -lt 600 ]; do
 		sleep 0.1
 		t=$((t + 1))
@@ -145,7 +152,7 @@ packer_stat() {
 			n=$(node_of "$d" "$DEVICES")
 		fi
 		f=/sys/block/$n/debug_stat
-		head -n1 "$f" 2>/dev/null | grep -q '^version: 4$' || continue
+		dbg_version_ok "$f" || continue
 		echo "@@R {\"phase\":\"packer\",\"of\":\"$ph\",\"key\":\"$key\",$(spec_json "$d"),\"node\":\"$n\",\"debug_stat\":\"$(sed -n 2p "$f" | tr -s ' ' | sed 's/^ //; s/ $//')\"}"
 	done
 }

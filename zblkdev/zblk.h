@@ -283,6 +283,8 @@ struct zblk_io_stat {
  * @shrink_ns:		time in scan calls, ns
  * @shrink_max_ns:	longest scan call, ns
  * @pack_pending:	units waiting for the packer now (a gauge)
+ * @lazy_bytes:		bytes of 4K blocks stored raw for the packer now (a
+ *			gauge)
  */
 struct zblk_debug_stat {
 	u64 miss_free;
@@ -304,6 +306,7 @@ struct zblk_debug_stat {
 	u64 pack_failed;
 	u64 pack_pending;
 	u64 read_cache_hits;
+	u64 lazy_bytes;
 };
 
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */

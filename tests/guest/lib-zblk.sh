@@ -42,8 +42,9 @@ ZB_MIB=1048576
 ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since metadata_bytes"
 # io_stat fields, zram's order.
 ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
-# debug_stat (version 4), second line
-ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits"
+# debug_stat (version 5), second line
+ZB_DBG_VERSION=5
+ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits lazy_bytes"
 
 zb_now() { cut -d' ' -f1 /proc/uptime; }
 ZB_T0=$(zb_now)
@@ -271,17 +272,17 @@ zb_mm() { zb_stat_field "$1" mm_stat "$ZB_MM_FIELDS" "$2" 1; }
 # zb_io DEV FIELD -> value of one io_stat field
 zb_io() { zb_stat_field "$1" io_stat "$ZB_IO_FIELDS" "$2" 1; }
 
-# zb_dbg DEV FIELD -> value of one debug_stat field (version 4)
+# zb_dbg DEV FIELD -> value of one debug_stat field (version $ZB_DBG_VERSION)
 zb_dbg() {
-	head -n1 "/sys/block/$1/debug_stat" | grep -q '^version: 4$' ||
-		zb_fail "$1 debug_stat is not version 4: $(head -n1 "/sys/block/$1/debug_stat")"
+	head -n1 "/sys/block/$1/debug_stat" | grep -q "^version: $ZB_DBG_VERSION\$" ||
+		zb_fail "$1 debug_stat is not version $ZB_DBG_VERSION: $(head -n1 "/sys/block/$1/debug_stat")"
 	zb_stat_field "$1" debug_stat "$ZB_DBG_FIELDS" "$2" 2
 }
 
 # zb_show_dbg DEV: the split/pack fields of debug_stat, for the log
 zb_show_dbg() {
 	local f line=
-	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits; do
+	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits lazy_bytes; do
 		line="$line $f=$(zb_dbg "$1" $f)"
 	done
 	zb_info "$1 debug_stat:$line"

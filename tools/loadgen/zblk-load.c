@@ -615,7 +615,8 @@ static const char *dev_mm_stat(const char *dev, char *buf, size_t len)
 
 /*
  * Wait until zblk's packer has no unit pending on the device whose mm_stat
- * file is @mm (the same directory's debug_stat, version 4, field 18), at
+ * file is @mm (the same directory's debug_stat, version 4 or later: later
+ * versions only add fields at the end; field 18), at
  * most 60 s. A device with no such file (zram, brd, an older zblk) returns
  * at once. The packer compresses 16K units written 4K at a time in the
  * background: waiting for it makes that work count in the run that caused
@@ -644,9 +645,9 @@ static double pack_settle(const char *mm)
 		n = fread(buf, 1, sizeof(buf) - 1, f);
 		fclose(f);
 		buf[n] = 0;
-		if (strncmp(buf, "version: 4\n", 11))
+		if (sscanf(buf, "version: %d", &k) != 1 || k < 4 ||
+		    !(line = strchr(buf, '\n')))
 			return 0;
-		line = buf + 11;
 		for (k = 0; k < 18; k++)
 			v = strtoull(line, &line, 10);
 		if (!v || now_ns() - t0 > 60000000000ULL)
