@@ -1093,7 +1093,7 @@ static void swap_mark(const char *name)
 
 static int run_swap(void)
 {
-	char mm_fill[512];
+	char mm_fill[512], mm_seq[512];
 
 	struct pass fill = { .name = "fill" }, seq = { .name = "seqread" };
 	struct pass rnd_pass = { .name = "randread" };
@@ -1129,6 +1129,7 @@ static int run_swap(void)
 	snap_file(mm_fill, sizeof(mm_fill), o.mm_stat);
 	swap_pass(&seq, ws, n, NULL, 0);
 	swap_mark("seqread");
+	snap_file(mm_seq, sizeof(mm_seq), o.mm_stat);
 	swap_pass(&rnd_pass, ws, n, order, 0);
 	swap_mark("randread");
 	if (o.make_it_fail)
@@ -1136,6 +1137,7 @@ static int run_swap(void)
 	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64
 	       ",\"thp\":%s", n * PG, corpus_pages, o.thp ? "true" : "false");
 	json_str("mm_stat_fill", mm_fill);
+	json_str("mm_stat_seqread", mm_seq);
 	json_file("mm_stat_end", o.mm_stat);
 	pass_json(&fill);
 	pass_json(&seq);
