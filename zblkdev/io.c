@@ -724,7 +724,8 @@ static int zblk_block_obj(struct zblk *z, struct bio *bio,
  * For a block the packer will compress with the rest of its unit
  * (zblk_split_defer()): the write costs a copy, not a compression. A block
  * that spans segments is compressed as usual instead (it would need a
- * stream's buffer to be gathered anyway).
+ * stream's buffer to be gathered anyway), and so is one that finds no room
+ * raw (no memory, or mem_limit reached): compressed, it may still fit.
  * Context: process context, may sleep; no entry lock held.
  * Return: 0, -ENOMEM or -EIO.
  */
@@ -734,7 +735,7 @@ static int zblk_block_raw(struct zblk *z, struct bio *bio,
 {
 	struct bio_vec bv = bio_iter_iovec(bio, iter);
 	unsigned long value;
-	void *p;
+	const void *p;
 	int ret;
 
 	if (bv.bv_len < ZBLK_BLOCK_SIZE)
@@ -744,6 +745,8 @@ static int zblk_block_raw(struct zblk *z, struct bio *bio,
 		return 0;
 	}
 	ret = zblk_obj_alloc(z, ZBLK_BLOCK_SIZE, index, &obj->handle);
+	if (ret == -ENOMEM)
+		return zblk_block_obj(z, bio, iter, index, obj);
 	if (ret)
 		return ret;
 	p = kmap_local_page(bv.bv_page);
