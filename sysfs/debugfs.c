@@ -2,18 +2,21 @@
 /*
  * debugfs.c - /sys/kernel/debug/zblk/zblkN/classes: one row per allocator
  * type, in the spirit of zsmalloc's "classes" file, plus a total row; and
- * zblkN/streams: the compression streams set up and their memory.
+ * zblkN/streams: the compression streams set up and their memory; and
+ * zblkN/units: a census of the device's units.
  *
- * Locks: none of its own; zblk_for_each_class() (zblkdev/main.c) takes the
- * device's init_lock for reading (the pool exists only while initialised)
- * and each type's lock briefly. debugfs removal waits for readers, so the
- * device outlives every show.
+ * Locks: none of its own; zblk_for_each_class() and zblk_get_census()
+ * (zblkdev/main.c) take the device's init_lock for reading (the pool exists
+ * only while initialised), then each type's lock or each entry's lock in
+ * turn. debugfs removal waits for readers, so the device outlives every show.
  */
 #define pr_fmt(fmt) "zblk: " fmt
 
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/blkdev.h>
+#include <linux/math64.h>
+#include <linux/slab.h>
 
 #include "zblkdev/zblk.h"
 #include "alloc/zblk_alloc.h"
@@ -92,6 +95,66 @@ static int zblk_streams_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(zblk_streams);
 
+static const char * const zblk_census_kinds[ZBLK_CENSUS_KINDS] = {
+	[ZBLK_CENSUS_SAME] = "same",
+	[ZBLK_CENSUS_ONE] = "one",
+	[ZBLK_CENSUS_DEAD] = "dead",
+	[ZBLK_CENSUS_SPLIT] = "split",
+};
+
+static const char * const zblk_census_blks[ZBLK_CENSUS_BLKS] = {
+	[ZBLK_CENSUS_BLK_OLD] = "old",
+	[ZBLK_CENSUS_BLK_OBJ] = "obj",
+	[ZBLK_CENSUS_BLK_RAW] = "raw",
+	[ZBLK_CENSUS_BLK_LAZY] = "lazy",
+	[ZBLK_CENSUS_BLK_SAME] = "same",
+};
+
+static void zblk_units_table(struct seq_file *m, const struct zblk_census *c)
+{
+	unsigned int k, p;
+	u64 units, bytes, blocks;
+
+	seq_printf(m, "%-6s %7s %10s %12s %9s\n", "kind", "present", "units",
+		   "bytes", "per_block");
+	for (k = 0; k < ZBLK_CENSUS_KINDS; k++) {
+		for (p = 1; p <= c->unit_blocks; p++) {
+			units = c->units[k][p];
+			bytes = c->bytes[k][p];
+			blocks = units * p;
+			seq_printf(m, "%-6s %7u %10llu %12llu %9llu\n",
+				   zblk_census_kinds[k], p, units, bytes,
+				   blocks ? div64_u64(bytes, blocks) : 0);
+		}
+	}
+}
+
+/*
+ * "units": the device's units by how they are stored (a fill value, one
+ * object, one object still holding freed blocks, split) and how many 4K
+ * blocks they hold, with the bytes of their objects; then where the blocks
+ * of split units are. Nothing before disksize is set. Walking the table
+ * locks every entry in turn: a debugging aid, not for frequent polling.
+ */
+static int zblk_units_show(struct seq_file *m, void *unused)
+{
+	struct zblk_census *c = kmalloc(sizeof(*c), GFP_KERNEL);
+	unsigned int b;
+
+	if (!c)
+		return -ENOMEM;
+	if (!zblk_get_census(m->private, c)) {
+		zblk_units_table(m, c);
+		seq_printf(m, "\n%-6s %10s %12s\n", "block", "count", "bytes");
+		for (b = 0; b < ZBLK_CENSUS_BLKS; b++)
+			seq_printf(m, "%-6s %10llu %12llu\n", zblk_census_blks[b],
+				   c->blk_count[b], c->blk_bytes[b]);
+	}
+	kfree(c);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(zblk_units);
+
 /**
  * zblk_debugfs_init() - create /sys/kernel/debug/zblk.
  *
@@ -114,7 +177,8 @@ void zblk_debugfs_exit(void)
 }
 
 /**
- * zblk_debugfs_add() - create NAME/classes and NAME/streams for a new device.
+ * zblk_debugfs_add() - create NAME/classes, NAME/streams and NAME/units for a
+ *	new device.
  * @z: the device (the files' data; they read it through zblkdev's functions)
  * @name: the disk's name
  *
@@ -128,6 +192,7 @@ struct dentry *zblk_debugfs_add(struct zblk *z, const char *name)
 
 	debugfs_create_file("classes", 0444, dir, z, &zblk_classes_fops);
 	debugfs_create_file("streams", 0444, dir, z, &zblk_streams_fops);
+	debugfs_create_file("units", 0400, dir, z, &zblk_units_fops);
 	return dir;
 }
 

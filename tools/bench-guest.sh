@@ -417,7 +417,10 @@ swap_one() {
 		packer_stat swap "${variant:-plain}:$r" "$d"
 		# marks between passes (@@M) let the host sample the
 		# VM's CPU time per pass
-		{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws $thp $SYNC --mm-stat /sys/block/$n/mm_stat" 2>/tmp/load.err
+		# zblk's census of units after each pass (where its memory is)
+		census=/sys/kernel/debug/zblk/$n/units
+		[ -r $census ] && census="--census $census" || census=""
+		{ sh -c "echo \$\$ >$cg/bench/cgroup.procs && exec $L swap --corpus $CORPUS --stride $SWAP_STRIDE --mlock --ws $ws $thp $SYNC --mm-stat /sys/block/$n/mm_stat $census" 2>/tmp/load.err
 		  echo $? >/tmp/load.rc; } |
 		while read -r line; do
 			case "$line" in

@@ -28,6 +28,7 @@
 
 #include "zblkdev/zblk.h"
 #include "zblkdev/table.h"
+#include "zblkdev/unit.h"
 #include "alloc/zblk_alloc.h"
 #include "crypto/zblk_comp.h"
 #include "sysfs/zblk_sysfs.h"
@@ -507,6 +508,62 @@ int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx)
 		for (type = 0; type < n; type++) {
 			zba_type_stats(z->pool, type, &st);
 			fn(ctx, type, &st);
+		}
+		ret = 0;
+	}
+	up_read(&z->init_lock);
+	return ret;
+}
+
+/* Count locked entry @e in census @c. */
+static void zblk_census_entry(struct zblk *z, struct zblk_entry *e,
+			      struct zblk_census *c)
+{
+	unsigned int present = zblk_entry_blocks(z, e);
+	enum zblk_census_kind kind;
+	u64 bytes = 0;
+
+	if (!present)
+		return;
+	if (zblk_entry_split(e)) {
+		kind = ZBLK_CENSUS_SPLIT;
+		bytes = zblk_split_census(z, zblk_entry_split_rec(e), c);
+	} else if (zblk_entry_same(e)) {
+		kind = ZBLK_CENSUS_SAME;
+	} else {
+		kind = zblk_entry_dead(e) ? ZBLK_CENSUS_DEAD : ZBLK_CENSUS_ONE;
+		bytes = zblk_entry_size(e);
+	}
+	c->units[kind][present]++;
+	c->bytes[kind][present] += bytes;
+}
+
+/**
+ * zblk_get_census() - count the device's units by how they are stored.
+ * @z: the device
+ * @c: filled in
+ *
+ * Each entry is locked while it is read, so the figures of a unit are
+ * consistent, not those of the whole device (units change meanwhile).
+ * Context: process context; takes init_lock for reading, then each entry's
+ *	lock in turn (the order in zblk.h); may sleep.
+ * Return: 0, or -ENODEV when the device has no disksize (no table).
+ */
+int zblk_get_census(struct zblk *z, struct zblk_census *c)
+{
+	unsigned long i;
+	int ret = -ENODEV;
+
+	memset(c, 0, sizeof(*c));
+	down_read(&z->init_lock);
+	if (zblk_init_done(z)) {
+		c->unit_blocks = zblk_unit_blocks(z);
+		for (i = 0; i < z->nr_units; i++) {
+			zblk_entry_lock(&z->table[i]);
+			zblk_census_entry(z, &z->table[i], c);
+			zblk_entry_unlock(&z->table[i]);
+			if (!(i & 1023))
+				cond_resched();
 		}
 		ret = 0;
 	}

@@ -409,6 +409,42 @@ int zblk_split_load(struct zblk *z, struct zblk_strm *strm,
 }
 
 /**
+ * zblk_split_census() - count a split unit's blocks and bytes in a census.
+ * @z: the device
+ * @s: the unit's record
+ * @c: the census (its per-block figures)
+ *
+ * Context: entry locked; never sleeps.
+ * Return: the bytes of the unit's objects (old object and blocks' own).
+ */
+u64 zblk_split_census(struct zblk *z, const struct zblk_split *s,
+		      struct zblk_census *c)
+{
+	static const u8 where[] = {
+		[ZBLK_BLK_PACKED] = ZBLK_CENSUS_BLK_OLD,
+		[ZBLK_BLK_OBJ] = ZBLK_CENSUS_BLK_OBJ,
+		[ZBLK_BLK_RAW] = ZBLK_CENSUS_BLK_RAW,
+		[ZBLK_BLK_LAZY] = ZBLK_CENSUS_BLK_LAZY,
+		[ZBLK_BLK_SAME] = ZBLK_CENSUS_BLK_SAME,
+	};
+	u64 bytes = s->packed_size;
+	unsigned int b, w;
+
+	c->blk_bytes[ZBLK_CENSUS_BLK_OLD] += s->packed_size;
+	for (b = 0; b < zblk_unit_blocks(z); b++) {
+		if (s->kind[b] == ZBLK_BLK_ABSENT)
+			continue;
+		w = where[s->kind[b]];
+		c->blk_count[w]++;
+		if (zblk_blk_has_obj(s, b)) {
+			c->blk_bytes[w] += s->size[b];
+			bytes += s->size[b];
+		}
+	}
+	return bytes;
+}
+
+/**
  * zblk_split_move() - compaction: move @handle if split unit @s holds it.
  * @z: the device
  * @s: the unit's record (entry locked)

@@ -103,6 +103,8 @@ void zblk_split_discard(struct zblk *z, struct zblk_entry *e,
 			unsigned long mask);
 bool zblk_split_move(struct zblk *z, struct zblk_split *s,
 		     unsigned long handle);
+u64 zblk_split_census(struct zblk *z, const struct zblk_split *s,
+		      struct zblk_census *c);
 void zblk_pack_queue(struct zblk *z, u32 index);
 
 #endif /* ZBLK_UNIT_H */

@@ -309,6 +309,63 @@ struct zblk_debug_stat {
 	u64 lazy_bytes;
 };
 
+/**
+ * enum zblk_census_kind - how a unit is stored, for zblk_get_census().
+ * @ZBLK_CENSUS_SAME:	a fill value
+ * @ZBLK_CENSUS_ONE:	one object holding just its present blocks
+ * @ZBLK_CENSUS_DEAD:	one object that still holds freed blocks (DEAD: the
+ *			packer's to drop)
+ * @ZBLK_CENSUS_SPLIT:	blocks stored apart (zblkdev/split.c)
+ * @ZBLK_CENSUS_KINDS:	their number
+ */
+enum zblk_census_kind {
+	ZBLK_CENSUS_SAME,
+	ZBLK_CENSUS_ONE,
+	ZBLK_CENSUS_DEAD,
+	ZBLK_CENSUS_SPLIT,
+	ZBLK_CENSUS_KINDS,
+};
+
+/**
+ * enum zblk_census_blk - where a block of a split unit is.
+ * @ZBLK_CENSUS_BLK_OLD:	in the unit's old object
+ * @ZBLK_CENSUS_BLK_OBJ:	in an object of its own, compressed
+ * @ZBLK_CENSUS_BLK_RAW:	in an object of its own, raw (did not compress)
+ * @ZBLK_CENSUS_BLK_LAZY:	in an object of its own, raw, for the packer
+ * @ZBLK_CENSUS_BLK_SAME:	a fill value
+ * @ZBLK_CENSUS_BLKS:		their number
+ */
+enum zblk_census_blk {
+	ZBLK_CENSUS_BLK_OLD,
+	ZBLK_CENSUS_BLK_OBJ,
+	ZBLK_CENSUS_BLK_RAW,
+	ZBLK_CENSUS_BLK_LAZY,
+	ZBLK_CENSUS_BLK_SAME,
+	ZBLK_CENSUS_BLKS,
+};
+
+/* Most 4K blocks in a unit, and a census row per count of present ones. */
+#define ZBLK_CENSUS_ROWS	(ZBLK_UNIT_SIZE_MAX / ZBLK_BLOCK_SIZE + 1)
+
+/**
+ * struct zblk_census - the device's units by how they are stored and how
+ *	many 4K blocks they hold (debugfs zblkN/units).
+ * @unit_blocks:	4K blocks per unit
+ * @units:		units, by kind and by present blocks
+ * @bytes:		bytes of the objects those units hold (a split unit's
+ *			old object and its blocks' own objects)
+ * @blk_count:		blocks of split units, by where they are
+ * @blk_bytes:		bytes of their objects (@ZBLK_CENSUS_BLK_OLD: the old
+ *			objects, once per unit)
+ */
+struct zblk_census {
+	unsigned int unit_blocks;
+	u64 units[ZBLK_CENSUS_KINDS][ZBLK_CENSUS_ROWS];
+	u64 bytes[ZBLK_CENSUS_KINDS][ZBLK_CENSUS_ROWS];
+	u64 blk_count[ZBLK_CENSUS_BLKS];
+	u64 blk_bytes[ZBLK_CENSUS_BLKS];
+};
+
 /* zblkdev/main.c: life cycle and configuration (called by sysfs/). */
 void zblk_get_config(struct zblk *z, struct zblk_config *cfg);
 int zblk_set_disksize(struct zblk *z, u64 size);
@@ -326,6 +383,7 @@ void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st);
 typedef void (*zblk_class_fn)(void *ctx, unsigned int type,
 			      const struct zba_type_stats *st);
 int zblk_for_each_class(struct zblk *z, zblk_class_fn fn, void *ctx);
+int zblk_get_census(struct zblk *z, struct zblk_census *c);
 int zblk_add(void);
 int zblk_remove_id(int id);
 

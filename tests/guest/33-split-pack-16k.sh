@@ -22,6 +22,10 @@
 #      zeroes in the other blocks;
 #   4. random 4K overwrites of those and of the packed units, then
 #      compaction: every byte verified again after the packer and compaction.
+# After each step the census of units (debugfs zblkN/units) agrees with
+# mm_stat and debug_stat, and says what the step left: whole units in one
+# object (1), no unit still holding discarded bytes (2), no raw block left
+# for the packer (3).
 # No read or write may fail. The 4K writes and reads of the corpus are
 # zblk-load's (O_DIRECT, one bio per 4K block, on 16K-page kernels too, where
 # busybox dd falls back to the page cache and writes whole 16K pages).
@@ -73,6 +77,10 @@ for algo in lz4 zstd; do
 	zb_show_mm zblk0
 	zb_show_mm zblk1
 	zb_expect_eq "zblk0 units left split once every unit is whole" "$(zb_dbg zblk0 split_units)" 0
+	zb_census_check zblk0
+	zb_census_check zblk1
+	zb_expect_eq "zblk0 census: whole units in one object" \
+		$(( $(zb_census zblk0 one 4 units) + $(zb_census zblk0 same 4 units) )) $UNITS
 	zb_expect_gt "zblk0 packed_units" "$(zb_dbg zblk0 packed_units)" $((UNITS / 2))
 	zb_expect_str "zblk0 content (4K writes, packed)" "$(zb_dev_md5 zblk0 0 $LEN direct)" "$want"
 	zb_expect_str "zblk1 content (16K writes)" "$(zb_dev_md5 zblk1 0 $LEN direct)" "$want"
@@ -99,6 +107,9 @@ for algo in lz4 zstd; do
 	zb_show_dbg zblk0
 	zb_show_mm zblk0
 	zb_expect_gt "zblk0 repacked_units" "$(zb_dbg zblk0 repacked_units)" $((UNITS / 2))
+	zb_census_check zblk0
+	zb_expect_eq "zblk0 census: units still holding discarded bytes" \
+		$(( $(zb_census zblk0 dead 2 units) + $(zb_census zblk0 dead 1 units) )) 0
 	c2=$(zb_mm zblk0 compr_data_size)
 	zb_info "compr_data_size after the discards / before: $(zb_ratio $c2 $c0)"
 	zb_expect_lt "zblk0 compr_data_size after discarding half of every unit" $c2 $((c0 * 3 / 4))
@@ -118,6 +129,8 @@ for algo in lz4 zstd; do
 	# their bound) were compressed block by block and stay split
 	zb_info "units left split: $(zb_dbg zblk0 split_units) of $UNITS"
 	zb_expect_eq "zblk0 lazy_bytes once the packer is done" "$(zb_dbg zblk0 lazy_bytes)" 0
+	zb_census_check zblk0
+	zb_expect_eq "zblk0 census: blocks stored raw for the packer" "$(zb_census zblk0 block lazy count)" 0
 	c4=$(zb_mm zblk0 compr_data_size)
 	zb_info "compr_data_size of the half-written units / their raw bytes: $(zb_ratio $((c4 - c3)) $((LEN / 2)))"
 	zb_expect_lt "zblk0 compr_data_size of the half-written units (raw: $((LEN / 2)))" \
@@ -145,6 +158,7 @@ for algo in lz4 zstd; do
 	zb_show_mm zblk0
 	zb_expect_gt "zblk0 units packed again after the overwrites" \
 		$(( $(zb_dbg zblk0 packed_units) - p0)) 0
+	zb_census_check zblk0
 	# shellcheck disable=SC2086
 	zb_fio randv $o --rw=randwrite --number_ios=$((LEN / 4096)) --verify_only=1
 

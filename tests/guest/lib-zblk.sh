@@ -301,6 +301,45 @@ zb_pack_settle() {
 	sleep 0.2
 }
 
+# zb_census DEV KIND PRESENT FIELD: from debugfs zblkN/units, FIELD (units,
+# bytes) of the units of KIND (same, one, dead, split) holding PRESENT blocks;
+# zb_census DEV block WHERE FIELD: count or bytes of split units' blocks
+# WHERE (old, obj, raw, lazy, same)
+zb_census() {
+	local f=/sys/kernel/debug/zblk/$1/units v
+	[ -r $f ] || zb_fail "$f missing"
+	if [ "$2" = block ]; then
+		v=$(awk -v w="$3" -v c="$4" 'p && $1 == w { print (c == "count" ? $2 : $3) }
+			/^block / { p = 1 }' $f)
+	else
+		v=$(awk -v k="$2" -v n="$3" -v c="$4" '/^block / { exit }
+			$1 == k && $2 == n { print (c == "units" ? $3 : $4) }' $f)
+	fi
+	[ -n "$v" ] || zb_fail "$f has no $2 $3 $4: $(cat $f)"
+	echo "$v"
+}
+
+# zb_census_check DEV: on an idle device (packer settled), the census of its
+# units agrees with mm_stat and debug_stat: the blocks it counts are
+# orig_data_size, the bytes of their objects compr_data_size, its split
+# units split_units and its LAZY blocks' bytes lazy_bytes
+zb_census_check() {
+	local f=/sys/kernel/debug/zblk/$1/units sums
+	[ -r $f ] || zb_fail "$f missing"
+	cat $f >/tmp/census.$1
+	zb_info "$1 units (debugfs):"
+	sed 's/^/    /' /tmp/census.$1
+	sums=$(awk '/^block / { b = 1; next }
+		b && $1 == "lazy" { lazy = $3 }
+		!b && $2 ~ /^[0-9]+$/ { blocks += $2 * $3; bytes += $4; if ($1 == "split") nsplit += $3 }
+		END { printf "%d %d %d %d", blocks, bytes, nsplit, lazy }' /tmp/census.$1)
+	set -- "$1" $sums
+	zb_expect_eq "$1 census: blocks * 4096 against orig_data_size" $(($2 * 4096)) "$(zb_mm $1 orig_data_size)"
+	zb_expect_eq "$1 census: object bytes against compr_data_size" "$3" "$(zb_mm $1 compr_data_size)"
+	zb_expect_eq "$1 census: split units against split_units" "$4" "$(zb_dbg $1 split_units)"
+	zb_expect_eq "$1 census: lazy block bytes against lazy_bytes" "$5" "$(zb_dbg $1 lazy_bytes)"
+}
+
 # zb_show_mm DEV [INDENT]: mm_stat, one named field a line
 zb_show_mm() {
 	awk -v names="$ZB_MM_FIELDS" -v ind="${2:-    }" -v dev="$1" '

@@ -185,6 +185,7 @@ static struct opts {
 	double pause;			/* io: idle seconds around each run */
 	const char *ack;		/* file an observer writes sequence numbers to */
 	const char *mm_stat;
+	const char *census;		/* swap: debugfs zblkN/units */
 	enum rw rw;
 	unsigned int rwmix;		/* percent reads for randrw */
 	unsigned int bs;
@@ -995,6 +996,19 @@ static void json_str(const char *key, const char *str)
 	putchar('"');
 }
 
+/* @key: the lines of @buf (a snap_file() of --census) joined by ';'. */
+static void json_lines(const char *key, char *buf)
+{
+	char *p;
+
+	if (!o.census)
+		return;
+	for (p = buf; *p; p++)
+		if (*p == '\n' && p[1])
+			*p = ';';
+	json_str(key, buf);
+}
+
 static void json_file(const char *key, const char *path)
 {
 	char buf[512];
@@ -1093,6 +1107,7 @@ static void swap_mark(const char *name)
 
 static int run_swap(void)
 {
+	static char cen_fill[4096], cen_seq[4096], cen_end[4096];
 	char mm_fill[512], mm_seq[512];
 
 	struct pass fill = { .name = "fill" }, seq = { .name = "seqread" };
@@ -1127,11 +1142,14 @@ static int run_swap(void)
 	swap_pass(&fill, ws, n, NULL, 1);
 	swap_mark("fill");
 	snap_file(mm_fill, sizeof(mm_fill), o.mm_stat);
+	snap_file(cen_fill, sizeof(cen_fill), o.census);
 	swap_pass(&seq, ws, n, NULL, 0);
 	swap_mark("seqread");
 	snap_file(mm_seq, sizeof(mm_seq), o.mm_stat);
+	snap_file(cen_seq, sizeof(cen_seq), o.census);
 	swap_pass(&rnd_pass, ws, n, order, 0);
 	swap_mark("randread");
+	snap_file(cen_end, sizeof(cen_end), o.census);
 	if (o.make_it_fail)
 		make_it_fail(0);
 	printf("{\"mode\":\"swap\",\"ws\":%" PRIu64 ",\"corpus_pages\":%" PRIu64
@@ -1139,6 +1157,9 @@ static int run_swap(void)
 	json_str("mm_stat_fill", mm_fill);
 	json_str("mm_stat_seqread", mm_seq);
 	json_file("mm_stat_end", o.mm_stat);
+	json_lines("census_fill", cen_fill);
+	json_lines("census_seqread", cen_seq);
+	json_lines("census_end", cen_end);
 	pass_json(&fill);
 	pass_json(&seq);
 	pass_json(&rnd_pass);
@@ -1243,6 +1264,8 @@ static void usage(FILE *f)
 "  --thp             swap: do not opt the working set out of THP/mTHP\n"
 "  --ws N            swap working set in bytes\n"
 "  --mm-stat PATH    swap mode: include this file (e.g. mm_stat) in the output\n"
+"  --census PATH     swap mode: include this file (zblk's debugfs zblkN/units)\n"
+"                    after each pass, its lines separated by ';'\n"
 "  --ackmap FILE     fill: keep going when writes fail and save one byte per\n"
 "                    block to FILE: '1' acknowledged, '0' failed, '.' not\n"
 "                    written; verify: a block whose write failed must hold the\n"
@@ -1298,6 +1321,7 @@ int main(int argc, char **argv)
 		{ "runtime", 1, 0, 't' }, { "loops", 1, 0, 'l' }, { "seed", 1, 0, 'S' },
 		{ "verify", 0, 0, 'V' }, { "unit", 1, 0, 'u' }, { "fraction", 1, 0, 'f' },
 		{ "dseed", 1, 0, 'D' }, { "ws", 1, 0, 'w' }, { "mm-stat", 1, 0, 'm' },
+		{ "census", 1, 0, 'U' },
 		{ "reps", 1, 0, 'R' }, { "pause", 1, 0, 'P' },
 		{ "ack", 1, 0, 'A' }, { "oseed", 1, 0, 'O' }, { "thp", 0, 0, 'T' },
 		{ "ackmap", 1, 0, 'a' }, { "old-seed", 1, 0, 'o' },
@@ -1354,6 +1378,7 @@ int main(int argc, char **argv)
 		case 'T': o.thp = 1; break;
 		case 'w': o.ws = parse_size(optarg); break;
 		case 'm': o.mm_stat = optarg; break;
+		case 'U': o.census = optarg; break;
 		case 'a': o.ackmap = optarg; break;
 		case 'o': o.old_seed = parse_num(optarg); break;
 		case 'F': o.make_it_fail = 1; break;
