@@ -602,7 +602,6 @@ void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
 	st->pack_failed = atomic64_read(&s->pack_failed);
 	st->read_cache_hits = atomic64_read(&s->read_cache_hits);
 	st->lazy_bytes = atomic64_read(&s->lazy_bytes);
-	st->bg_compact_objects = atomic64_read(&s->bg_compact_objects);
 	st->pack_pending = 0;
 	down_read(&z->init_lock);
 	if (zblk_init_done(z))

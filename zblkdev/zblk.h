@@ -74,8 +74,6 @@ struct zblk_entry;
  *			mem_used_total)
  * @lazy_bytes:	bytes of LAZY blocks, stored raw for the packer to
  *			compress (a gauge; bounded by zblk_split_defer())
- * @bg_compact_objects:	objects the packer's compaction offered for moving
- *			(zblk_compact_background())
  * @packed_units:	split units the packer stored as one object again
  * @repacked_units:	units with one object the packer compressed again to
  *			drop blocks freed since (DEAD blocks)
@@ -113,7 +111,6 @@ struct zblk_stats {
 	atomic64_t split_units;
 	atomic64_t split_bytes;
 	atomic64_t lazy_bytes;
-	atomic64_t bg_compact_objects;
 	atomic64_t packed_units;
 	atomic64_t repacked_units;
 	atomic64_t pack_skipped;
@@ -288,7 +285,6 @@ struct zblk_io_stat {
  * @pack_pending:	units waiting for the packer now (a gauge)
  * @lazy_bytes:		bytes of 4K blocks stored raw for the packer now (a
  *			gauge)
- * @bg_compact_objects:	objects the packer's compaction offered for moving
  */
 struct zblk_debug_stat {
 	u64 miss_free;
@@ -311,7 +307,6 @@ struct zblk_debug_stat {
 	u64 pack_pending;
 	u64 read_cache_hits;
 	u64 lazy_bytes;
-	u64 bg_compact_objects;
 };
 
 /**
@@ -394,7 +389,6 @@ int zblk_remove_id(int id);
 
 /* zblkdev/compact.c */
 long zblk_compact(struct zblk *z);
-bool zblk_compact_background(struct zblk *z);
 int zblk_shrinker_register(struct zblk *z);
 void zblk_shrinker_unregister(struct zblk *z);
 
