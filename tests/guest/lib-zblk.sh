@@ -306,7 +306,7 @@ zb_pack_settle() {
 # zb_census DEV block WHERE FIELD: count or bytes of split units' blocks
 # WHERE (old, obj, raw, lazy, same)
 zb_census() {
-	local f=/sys/kernel/debug/zblk/$1/units v
+	local f=$ZB_DEBUGFS/$1/units v
 	[ -r $f ] || zb_fail "$f missing"
 	if [ "$2" = block ]; then
 		v=$(awk -v w="$3" -v c="$4" 'p && $1 == w { print (c == "count" ? $2 : $3) }
@@ -324,7 +324,7 @@ zb_census() {
 # orig_data_size, the bytes of their objects compr_data_size, its split
 # units split_units and its LAZY blocks' bytes lazy_bytes
 zb_census_check() {
-	local f=/sys/kernel/debug/zblk/$1/units sums
+	local f=$ZB_DEBUGFS/$1/units sums
 	[ -r $f ] || zb_fail "$f missing"
 	cat $f >/tmp/census.$1
 	zb_info "$1 units (debugfs):"
