@@ -334,14 +334,15 @@ static ssize_t debug_stat_show(struct device *dev,
 	struct zblk_debug_stat st;
 
 	zblk_get_debug_stat(dev_to_zblk(dev), &st);
-	return sysfs_emit(buf, "version: 5\n%8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu\n",
+	return sysfs_emit(buf, "version: 6\n%8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu\n",
 			  st.miss_free, st.partial_writes, st.partial_discards,
 			  st.retried_free, st.shrink_calls, st.shrink_objects,
 			  st.shrink_max_objects, st.shrink_max_to_scan,
 			  st.shrink_over, st.shrink_ns, st.shrink_max_ns,
 			  st.split_blocks, st.split_units, st.packed_units,
 			  st.repacked_units, st.pack_skipped, st.pack_failed,
-			  st.pack_pending, st.read_cache_hits, st.lazy_bytes);
+			  st.pack_pending, st.read_cache_hits, st.lazy_bytes,
+			  st.bg_compact_objects);
 }
 static DEVICE_ATTR_RO(debug_stat);
 

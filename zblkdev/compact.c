@@ -8,7 +8,9 @@
  * from zba_read_begin() to zba_read_end(), so nobody can read through a
  * handle while it changes.
  *
- * Compaction runs from sysfs (compact) and from a per-device shrinker. A
+ * Compaction runs from sysfs (compact), from a per-device shrinker, and
+ * from the packer (zblk_compact_background()) once the objects it freed left
+ * more than a 32nd of the pool's pages to gain. A
  * shrinker call runs inside another task's reclaim, so its work is bounded
  * by what the kernel asked for: at most nr_to_scan objects are offered for
  * moving (zba_compact()'s object budget), whatever their size and however
@@ -43,6 +45,20 @@
  * whatever nr_to_scan says: the kernel's own batch (SHRINK_BATCH).
  */
 #define ZBLK_SHRINK_BATCH	128UL
+
+/*
+ * The packer's compaction: pages compaction could free that are tolerated
+ * (a 32nd of the pool, at least ZBLK_BG_COMPACT_MIN), and the most objects
+ * one call offers for moving. Swap frees and reads a 16K-unit device's pages
+ * in random order: each frees part of a unit and the packer compresses the
+ * rest again, so objects of every size come and go and the pool's blocks
+ * thin out. No shrinker runs when a memory cgroup, not the system, is short
+ * of memory, so without this the pool held 10-16% more pages than its bytes
+ * needed after one random pass over swap (docs/benchmarks.md).
+ */
+#define ZBLK_BG_COMPACT_SHIFT	5
+#define ZBLK_BG_COMPACT_MIN	64UL
+#define ZBLK_BG_COMPACT_OBJECTS	256UL
 
 /**
  * struct zblk_compact_ctx - one compaction's context for zblk_move().
@@ -141,6 +157,44 @@ long zblk_compact(struct zblk *z)
 		ret = zblk_do_compact(z, ULONG_MAX, ULONG_MAX, &objects);
 	up_read(&z->init_lock);
 	return ret;
+}
+
+/**
+ * zblk_compact_background() - compact if the pool has many pages to gain.
+ * @z: the device
+ *
+ * Called by the packer after each run. Compacts, at most
+ * ZBLK_BG_COMPACT_OBJECTS objects a call, when compaction could free more
+ * than a 32nd of the pool's pages, down to half that; does nothing while
+ * another compaction runs. The pages freed count in pages_compacted.
+ *
+ * It also does nothing if mem_limit refused a write since its last call,
+ * so a device that is refusing writes behaves as it would without this
+ * compaction. A swap write refused there leaves its page dirty for reclaim
+ * to try again, and a memory cgroup's charge keeps reclaiming, even for a
+ * killed task, for as long as reclaim frees anything: pages freed under
+ * the limit would let some of those writes through. Once, in
+ * 67-mem-limit-swap, a killed load stalled at the limit did not leave
+ * reclaim within 240 s with this compaction and no hold-off (31-79 s
+ * otherwise); not seen again, the cause is not established. The sysfs
+ * compact and the shrinker still compact such a pool.
+ * Context: process context (the packer), no zblk lock held; may sleep.
+ * Return: true if the call stopped at its object bound having freed pages:
+ *	the packer runs again soon to go on.
+ */
+bool zblk_compact_background(struct zblk *z)
+{
+	unsigned long slack = max(zba_total_pages(z->pool) >> ZBLK_BG_COMPACT_SHIFT,
+				  ZBLK_BG_COMPACT_MIN);
+	unsigned long freeable = zba_pages_freeable(z->pool);
+	unsigned long objects, freed;
+
+	if (atomic_xchg(&z->limit_refused, 0) || freeable <= slack)
+		return false;
+	freed = zblk_do_compact(z, freeable - slack / 2,
+				ZBLK_BG_COMPACT_OBJECTS, &objects);
+	atomic64_add(objects, &z->stats.bg_compact_objects);
+	return freed && objects >= ZBLK_BG_COMPACT_OBJECTS;
 }
 
 static unsigned long zblk_shrink_count(struct shrinker *s,

@@ -338,6 +338,7 @@ static int zblk_obj_alloc(struct zblk *z, unsigned int size, u32 index,
 		return ret == -ENOMEM ? -ENOMEM : -EIO;
 	if (zblk_over_limit(z)) {
 		zba_free(z->pool, *handle);
+		atomic_set(&z->limit_refused, 1);
 		return -ENOMEM;
 	}
 	return 0;

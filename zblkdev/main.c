@@ -226,6 +226,7 @@ static void zblk_reset_device(struct zblk *z)
 {
 	down_write(&z->init_lock);
 	z->limit_pages = 0;
+	atomic_set(&z->limit_refused, 0);
 	if (zblk_init_done(z)) {
 		set_capacity_and_notify(z->disk, 0);
 		z->disksize = 0;
@@ -602,6 +603,7 @@ void zblk_get_debug_stat(struct zblk *z, struct zblk_debug_stat *st)
 	st->pack_failed = atomic64_read(&s->pack_failed);
 	st->read_cache_hits = atomic64_read(&s->read_cache_hits);
 	st->lazy_bytes = atomic64_read(&s->lazy_bytes);
+	st->bg_compact_objects = atomic64_read(&s->bg_compact_objects);
 	st->pack_pending = 0;
 	down_read(&z->init_lock);
 	if (zblk_init_done(z))

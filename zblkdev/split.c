@@ -48,10 +48,12 @@
  * else the work is dropped and counted as pack_skipped). A unit packed
  * with blocks still absent is one object with those blocks absent; blocks
  * written there later are compressed one by one, and the unit is packed
- * again once they have all come. Freed bytes go at once (swap reads back, frees
- * and writes pages elsewhere: memory held by freed pages would grow with
- * every pass); one overwritten block is tolerated until a second, so a
+ * again once they have all come. Freed bytes go at once (swap reads back,
+ * frees and writes pages elsewhere: memory held by freed pages would grow
+ * with every pass); one overwritten block is tolerated until a second, so a
  * steady stream of random 4K overwrites repacks a unit every other write.
+ * After each run the packer compacts the pool if its repacking left it
+ * sparse (zblk_compact_background(), zblkdev/compact.c).
  *
  * Locking: as io.c (order in zblk.h). Records are read and changed under
  * the entry lock only; they are kmalloc'd (counted as metadata in
@@ -619,6 +621,10 @@ void zblk_pack_work(struct work_struct *work)
 			zblk_pack_unit(z, i);
 		cond_resched();
 	}
+	/* what the objects it freed left sparse (zblkdev/compact.c) */
+	if (zblk_compact_background(z))
+		queue_delayed_work(system_unbound_wq, &z->pack_work,
+				   ZBLK_PACK_DELAY);
 }
 
 /**

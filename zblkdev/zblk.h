@@ -74,6 +74,8 @@ struct zblk_entry;
  *			mem_used_total)
  * @lazy_bytes:	bytes of LAZY blocks, stored raw for the packer to
  *			compress (a gauge; bounded by zblk_split_defer())
+ * @bg_compact_objects:	objects the packer's compaction offered for moving
+ *			(zblk_compact_background())
  * @packed_units:	split units the packer stored as one object again
  * @repacked_units:	units with one object the packer compressed again to
  *			drop blocks freed since (DEAD blocks)
@@ -111,6 +113,7 @@ struct zblk_stats {
 	atomic64_t split_units;
 	atomic64_t split_bytes;
 	atomic64_t lazy_bytes;
+	atomic64_t bg_compact_objects;
 	atomic64_t packed_units;
 	atomic64_t repacked_units;
 	atomic64_t pack_skipped;
@@ -146,6 +149,9 @@ struct zblk_stats {
  * @level:	level chosen or ZBLK_LEVEL_DEFAULT. Protected by init_lock.
  * @limit_pages: mem_limit in pages, 0 for none. Written under init_lock,
  *		read locklessly by writers.
+ * @limit_refused: set (1) by a writer whose object mem_limit refused,
+ *		cleared by the packer's compaction (zblk_compact_background()),
+ *		which leaves the pool alone while it is set.
  * @table:	one entry per unit. Set at init, freed at reset (init_lock
  *		held for writing, no I/O possible).
  * @nr_units:	entries in @table
@@ -181,6 +187,7 @@ struct zblk {
 	const struct zblk_backend *backend;
 	int level;
 	unsigned long limit_pages;
+	atomic_t limit_refused;
 
 	struct zblk_entry *table;
 	unsigned long nr_units;
@@ -285,6 +292,7 @@ struct zblk_io_stat {
  * @pack_pending:	units waiting for the packer now (a gauge)
  * @lazy_bytes:		bytes of 4K blocks stored raw for the packer now (a
  *			gauge)
+ * @bg_compact_objects:	objects the packer's compaction offered for moving
  */
 struct zblk_debug_stat {
 	u64 miss_free;
@@ -307,6 +315,7 @@ struct zblk_debug_stat {
 	u64 pack_pending;
 	u64 read_cache_hits;
 	u64 lazy_bytes;
+	u64 bg_compact_objects;
 };
 
 /**
@@ -389,6 +398,7 @@ int zblk_remove_id(int id);
 
 /* zblkdev/compact.c */
 long zblk_compact(struct zblk *z);
+bool zblk_compact_background(struct zblk *z);
 int zblk_shrinker_register(struct zblk *z);
 void zblk_shrinker_unregister(struct zblk *z);
 

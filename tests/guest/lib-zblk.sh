@@ -42,9 +42,9 @@ ZB_MIB=1048576
 ZB_MM_FIELDS="orig_data_size compr_data_size mem_used_total mem_limit mem_used_max same_pages pages_compacted huge_pages huge_pages_since metadata_bytes"
 # io_stat fields, zram's order.
 ZB_IO_FIELDS="failed_reads failed_writes invalid_io notify_free"
-# debug_stat (version 5), second line
-ZB_DBG_VERSION=5
-ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits lazy_bytes"
+# debug_stat (version 6), second line
+ZB_DBG_VERSION=6
+ZB_DBG_FIELDS="miss_free partial_writes partial_discards retried_free shrink_calls shrink_objects shrink_max_objects shrink_max_to_scan shrink_over shrink_ns shrink_max_ns split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits lazy_bytes bg_compact_objects"
 
 zb_now() { cut -d' ' -f1 /proc/uptime; }
 ZB_T0=$(zb_now)
@@ -282,7 +282,7 @@ zb_dbg() {
 # zb_show_dbg DEV: the split/pack fields of debug_stat, for the log
 zb_show_dbg() {
 	local f line=
-	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits lazy_bytes; do
+	for f in partial_writes split_blocks split_units packed_units repacked_units pack_skipped pack_failed pack_pending read_cache_hits lazy_bytes bg_compact_objects; do
 		line="$line $f=$(zb_dbg "$1" $f)"
 	done
 	zb_info "$1 debug_stat:$line"
@@ -669,6 +669,31 @@ zb_freeable() {
 		c && $1 ~ /^[0-9]+$/ && $c ~ /^[0-9]+$/ { s += $c } END { if (c) print s + 0 }' "$f")
 	[ -n "$v" ] || zb_fail "debugfs classes has no 'freeable' column: $(head -n1 "$f")"
 	echo "$v"
+}
+
+# zb_pool_pages DEV: pages the pool holds (debugfs classes, total row)
+zb_pool_pages() {
+	local v
+	v=$(awk '$1 == "total" { print $8 }' "$ZB_DEBUGFS/$1/classes")
+	[ -n "$v" ] || zb_fail "debugfs classes of $1 has no total row"
+	echo "$v"
+}
+
+# zb_bg_compact_settle DEV: wait (up to 30 s) until the pages compaction could
+# free are within the packer's slack (a 32nd of the pool, at least 64 pages:
+# zblkdev/compact.c), as the packer's own compaction leaves them; fail if not
+zb_bg_compact_settle() {
+	local f p slack t=300
+	while :; do
+		f=$(zb_freeable "$1") p=$(zb_pool_pages "$1")
+		slack=$((p / 32))
+		[ $slack -ge 64 ] || slack=64
+		[ "$f" -le $slack ] && break
+		t=$((t - 1))
+		[ $t -gt 0 ] || zb_fail "$1: $f pages freeable of $p, above the packer's slack of $slack after 30 s"
+		sleep 0.1
+	done
+	zb_info "$1: $f pages freeable of $p (slack $slack), bg_compact_objects $(zb_dbg "$1" bg_compact_objects)"
 }
 
 # zb_classes DEV: the debugfs classes table, for the log
