@@ -168,16 +168,9 @@ long zblk_compact(struct zblk *z)
  * than a 32nd of the pool's pages, down to half that; does nothing while
  * another compaction runs. The pages freed count in pages_compacted.
  *
- * It also does nothing if mem_limit refused a write since its last call,
- * so a device that is refusing writes behaves as it would without this
- * compaction. A swap write refused there leaves its page dirty for reclaim
- * to try again, and a memory cgroup's charge keeps reclaiming, even for a
- * killed task, for as long as reclaim frees anything: pages freed under
- * the limit would let some of those writes through. Once, in
- * 67-mem-limit-swap, a killed load stalled at the limit did not leave
- * reclaim within 240 s with this compaction and no hold-off (31-79 s
- * otherwise); not seen again, the cause is not established. The sysfs
- * compact and the shrinker still compact such a pool.
+ * It also does nothing while the device is full (mem_limit refuses
+ * writes, zblk_over_limit()): what it freed would only let writes through
+ * one by one. The sysfs compact and the shrinker still compact such a pool.
  * Context: process context (the packer), no zblk lock held; may sleep.
  * Return: true if the call stopped at its object bound having freed pages:
  *	the packer runs again soon to go on.
@@ -189,7 +182,7 @@ bool zblk_compact_background(struct zblk *z)
 	unsigned long freeable = zba_pages_freeable(z->pool);
 	unsigned long objects, freed;
 
-	if (atomic_xchg(&z->limit_refused, 0) || freeable <= slack)
+	if (READ_ONCE(z->limit_full) || freeable <= slack)
 		return false;
 	freed = zblk_do_compact(z, freeable - slack / 2,
 				ZBLK_BG_COMPACT_OBJECTS, &objects);

@@ -274,9 +274,19 @@ static void zblk_same_obj(unsigned long value, unsigned long absent,
 	obj->flags = ZBLK_SAME | absent << ZBLK_DISC_SHIFT;
 }
 
+/* A full device takes writes again once a 64th of its mem_limit is free. */
+#define ZBLK_LIMIT_ROOM_SHIFT	6
+
 /*
- * After an allocation: refuse it if the pool is above mem_limit, else
- * remember the highest pool size. Return: true if over the limit.
+ * After an allocation: refuse it if the pool is above mem_limit, or if the
+ * device is full (@limit_full: the limit refused an allocation) and the
+ * pool is not yet a 64th of the limit below it (ZBLK_LIMIT_ROOM_SHIFT);
+ * else remember the highest pool size. Return: true if refused.
+ *
+ * A full device stays full until that much is free, and its writes fail
+ * before they compress or allocate (zblk_full()). Lockless: two writers
+ * may race on @limit_full, which only moves where the device refuses
+ * writes between the limit and the room below it.
  */
 static bool zblk_over_limit(struct zblk *z)
 {
@@ -284,13 +294,41 @@ static bool zblk_over_limit(struct zblk *z)
 	unsigned long limit = READ_ONCE(z->limit_pages);
 	long cur;
 
-	if (limit && total > limit)
-		return true;
+	if (limit) {
+		bool full = READ_ONCE(z->limit_full);
+		unsigned long room = full ? limit >> ZBLK_LIMIT_ROOM_SHIFT : 0;
+
+		if (total + room > limit) {
+			if (!full)
+				WRITE_ONCE(z->limit_full, true);
+			return true;
+		}
+		if (full)
+			WRITE_ONCE(z->limit_full, false);
+	}
 	cur = atomic_long_read(&z->stats.max_used_pages);
 	while ((long)total > cur &&
 	       !atomic_long_try_cmpxchg(&z->stats.max_used_pages, &cur, total))
 		;
 	return false;
+}
+
+/*
+ * The device is full (zblk_over_limit()) and has not yet the room to leave
+ * that: a write that needs memory fails at once, before it compresses or
+ * allocates anything. Reclaim retries failed swap writes page by page, a
+ * whole LRU list a pass, even for a killed task: with 16K units each
+ * failure cost a raw 4K allocation and a compression, and a killed load
+ * stalled at the limit took 31-79 s to leave reclaim (once over 240 s);
+ * failing early, the memory cgroup's OOM killer ends such a load instead
+ * (tests/guest/67-mem-limit-swap.sh). Context: any.
+ */
+static bool zblk_full(struct zblk *z)
+{
+	unsigned long limit = READ_ONCE(z->limit_pages);
+
+	return limit && READ_ONCE(z->limit_full) &&
+	       zblk_mem_pages(z) + (limit >> ZBLK_LIMIT_ROOM_SHIFT) > limit;
 }
 
 /**
@@ -338,7 +376,6 @@ static int zblk_obj_alloc(struct zblk *z, unsigned int size, u32 index,
 		return ret == -ENOMEM ? -ENOMEM : -EIO;
 	if (zblk_over_limit(z)) {
 		zba_free(z->pool, *handle);
-		atomic_set(&z->limit_refused, 1);
 		return -ENOMEM;
 	}
 	return 0;
@@ -374,6 +411,10 @@ int zblk_make_obj(struct zblk *z, struct zblk_strm *strm, u32 index,
 		zblk_src_unmap(src, p);
 		zblk_same_obj(value, absent, obj);
 		return 0;
+	}
+	if (zblk_full(z)) {
+		zblk_src_unmap(src, p);
+		return -ENOMEM;
 	}
 	ret = zblk_compress(z->comp, strm, p, src->len, &clen);
 	zblk_src_unmap(src, p);
@@ -745,6 +786,8 @@ static int zblk_block_raw(struct zblk *z, struct bio *bio,
 		zblk_same_obj(value, 0, obj);
 		return 0;
 	}
+	if (zblk_full(z))
+		return -ENOMEM;
 	ret = zblk_obj_alloc(z, ZBLK_BLOCK_SIZE, index, &obj->handle);
 	if (ret == -ENOMEM)
 		return zblk_block_obj(z, bio, iter, index, obj);

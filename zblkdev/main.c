@@ -226,7 +226,7 @@ static void zblk_reset_device(struct zblk *z)
 {
 	down_write(&z->init_lock);
 	z->limit_pages = 0;
-	atomic_set(&z->limit_refused, 0);
+	z->limit_full = false;
 	if (zblk_init_done(z)) {
 		set_capacity_and_notify(z->disk, 0);
 		z->disksize = 0;
@@ -358,7 +358,8 @@ int zblk_set_level(struct zblk *z, const char *algo, int level)
  * @z: the device
  * @bytes: the limit, rounded up to pages
  *
- * Applies to later writes; stored data stays. The limit is kept in pages
+ * Applies to later writes; stored data stays, and a device that was full
+ * under the old limit is not under the new one until it refuses a write. The limit is kept in pages
  * and read back as pages << PAGE_SHIFT, so a limit whose page count would
  * not read back (above the last whole page below 2^64) is refused rather
  * than wrapped to 0, which would mean no limit at all.
@@ -380,6 +381,8 @@ int zblk_set_mem_limit(struct zblk *z, u64 bytes)
 	/* init_lock orders the limit with init and reset, which clear it. */
 	down_write(&z->init_lock);
 	WRITE_ONCE(z->limit_pages, pages);
+	/* a new limit: full only once it refuses a write (io.c) */
+	WRITE_ONCE(z->limit_full, false);
 	up_write(&z->init_lock);
 	return 0;
 }

@@ -149,9 +149,10 @@ struct zblk_stats {
  * @level:	level chosen or ZBLK_LEVEL_DEFAULT. Protected by init_lock.
  * @limit_pages: mem_limit in pages, 0 for none. Written under init_lock,
  *		read locklessly by writers.
- * @limit_refused: set (1) by a writer whose object mem_limit refused,
- *		cleared by the packer's compaction (zblk_compact_background()),
- *		which leaves the pool alone while it is set.
+ * @limit_full: mem_limit refused an allocation, and no allocation since
+ *		has left the pool a 64th of the limit below it; writes are
+ *		refused meanwhile, and the packer does not compact. Read and
+ *		written locklessly by writers (zblk_over_limit()).
  * @table:	one entry per unit. Set at init, freed at reset (init_lock
  *		held for writing, no I/O possible).
  * @nr_units:	entries in @table
@@ -187,7 +188,7 @@ struct zblk {
 	const struct zblk_backend *backend;
 	int level;
 	unsigned long limit_pages;
-	atomic_t limit_refused;
+	bool limit_full;
 
 	struct zblk_entry *table;
 	unsigned long nr_units;
