@@ -359,10 +359,11 @@ int zblk_set_level(struct zblk *z, const char *algo, int level)
  * @bytes: the limit, rounded up to pages
  *
  * Applies to later writes; stored data stays, and a device that was full
- * under the old limit is not under the new one until it refuses a write. The limit is kept in pages
- * and read back as pages << PAGE_SHIFT, so a limit whose page count would
- * not read back (above the last whole page below 2^64) is refused rather
- * than wrapped to 0, which would mean no limit at all.
+ * under the old limit is not full under the new one until it refuses a
+ * write. The limit is kept in pages and read back as pages << PAGE_SHIFT,
+ * so a limit whose page count would not read back (above the last whole
+ * page below 2^64) is refused rather than wrapped to 0, which would mean no
+ * limit at all.
  * Context: process context; takes init_lock for writing.
  * Return: 0, or -EINVAL if @bytes rounded up to pages does not fit (nothing
  *	changed).
