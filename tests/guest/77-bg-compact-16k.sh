@@ -51,8 +51,7 @@ for algo in zstd lz4; do
 	zb_info "mem/compr: after the packer $(zb_ratio "$m0" "$c0"), fresh device $(zb_ratio "$mf" "$cf")"
 	zb_within "$(zb_ratio "$m0" "$c0")" "$(zb_ratio "$mf" "$cf")" 5 ||
 		zb_fail "memory per compressed byte $(zb_ratio "$m0" "$c0") is more than 5% above a fresh device's $(zb_ratio "$mf" "$cf")"
-	slack=$(( $(zb_pool_pages zblk0) / 32))
-	[ $slack -ge 64 ] || slack=64
+	slack=$(zb_bg_slack "$(zb_pool_pages zblk0)")
 	zb_write_ok /sys/block/zblk0/compact 1
 	p2=$(zb_mm zblk0 pages_compacted)
 	zb_info "compact after the packer freed $((p2 - p1)) pages (slack $slack)"

@@ -679,15 +679,22 @@ zb_pool_pages() {
 	echo "$v"
 }
 
+# zb_bg_slack PAGES: the pages the packer's compaction leaves freeable in a
+# pool of PAGES pages (a 32nd, at least 64: zblkdev/compact.c)
+zb_bg_slack() {
+	local s=$(($1 / 32))
+	[ $s -ge 64 ] || s=64
+	echo $s
+}
+
 # zb_bg_compact_settle DEV: wait (up to 30 s) until the pages compaction could
-# free are within the packer's slack (a 32nd of the pool, at least 64 pages:
-# zblkdev/compact.c), as the packer's own compaction leaves them; fail if not
+# free are within the packer's slack (zb_bg_slack), as the packer's own
+# compaction leaves them; fail if not
 zb_bg_compact_settle() {
 	local f p slack t=300
 	while :; do
 		f=$(zb_freeable "$1") p=$(zb_pool_pages "$1")
-		slack=$((p / 32))
-		[ $slack -ge 64 ] || slack=64
+		slack=$(zb_bg_slack "$p")
 		[ "$f" -le $slack ] && break
 		t=$((t - 1))
 		[ $t -gt 0 ] || zb_fail "$1: $f pages freeable of $p, above the packer's slack of $slack after 30 s"
