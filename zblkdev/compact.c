@@ -9,9 +9,9 @@
  * handle while it changes.
  *
  * Compaction runs from sysfs (compact), from a per-device shrinker, and
- * from the packer (zblk_compact_background()) once the objects it freed left
- * more than a 32nd of the pool's pages to gain. A
- * shrinker call runs inside another task's reclaim, so its work is bounded
+ * from the packer (zblk_compact_background()) once the objects it freed
+ * left more than a 32nd of the pool's pages to gain. A shrinker call runs
+ * inside another task's reclaim, so its work is bounded
  * by what the kernel asked for: at most nr_to_scan objects are offered for
  * moving (zba_compact()'s object budget), whatever their size and however
  * many types have pages to give. The shrinker can be called from reclaim

@@ -92,7 +92,7 @@ run() { # UNIT
 		# A killed task's charge reclaims until 32 passes in a row free
 		# nothing, each pass retrying the failed writes of a whole LRU
 		# list. A full device fails them before compressing (io.c,
-		# zblk_full()): 0.1-0.6 s seen. When each failure cost an
+		# zblk_full()): 0.1-0.7 s seen. When each failure cost an
 		# allocation and a compression, killed loads took 31-79 s with
 		# 16K units (once over 240 s). Allow 20 s (120 s on a
 		# lockdep/KASAN kernel).
